@@ -1,0 +1,121 @@
+"Bad input: one clear error naming the file and the field (or a counted warning and a skip), never a traceback."
+import json, shutil
+
+import numpy as np
+import pytest
+
+from cdpose.data import (DataError, load_posetrack, load_detections, write_json_atomic, PoseTrackClips, ClipConfig,
+                         read_json, load_rgb)
+from conftest import run_cdpose
+
+@pytest.fixture
+def pt18(tiny_synth, tmp_path):
+    "A private copy of the tiny PoseTrack18 root, to break."
+    root = tmp_path / "pt18"
+    shutil.copytree(tiny_synth / "pt18", root)
+    return root
+
+def _val_file(root):
+    return sorted((root / "annotations" / "val").glob("*.json"))[0]
+
+def _edit(path, fn):
+    d = json.loads(path.read_text()); fn(d); path.write_text(json.dumps(d))
+
+def _cli_error(root, *fields):
+    "The CLI fails with exit status 2 and one line naming the file and each field; no traceback."
+    r = run_cdpose("inspect", root)
+    assert r.returncode == 2, r.stdout + r.stderr
+    last = r.stderr.strip().splitlines()[-1]   # progress bars may precede it
+    assert "Traceback" not in r.stderr and last.startswith("cdpose inspect: error:"), r.stderr
+    for f in fields: assert f in last, last
+    return last
+
+def test_malformed_json(pt18):
+    f = _val_file(pt18); f.write_text('{"images": [1, 2,, 3]}')
+    with pytest.raises(DataError, match="invalid JSON at line 1"): load_posetrack(pt18, "val", progress=False)
+    _cli_error(pt18, f.name, "invalid JSON")
+
+def test_truncated_json(pt18):
+    f = _val_file(pt18); f.write_text(f.read_text()[:500])
+    with pytest.raises(DataError, match="truncated"): load_posetrack(pt18, "val", progress=False)
+    _cli_error(pt18, f.name)
+
+def test_missing_frame_image(pt18):
+    f = _val_file(pt18)
+    name = json.loads(f.read_text())["images"][3]["file_name"]
+    (pt18 / name).unlink()
+    with pytest.raises(DataError, match=r"images\[3\]\.file_name: frame image not found"): load_posetrack(pt18, "val", progress=False)
+    _cli_error(pt18, f.name, "images[3].file_name")
+    assert run_cdpose("inspect", pt18, "--no-images").returncode == 0   # the annotations themselves are fine
+
+def test_wrong_keypoint_count(pt18):
+    f = _val_file(pt18)
+    _edit(f, lambda d: d["annotations"][2].update(keypoints=d["annotations"][2]["keypoints"][:45]))
+    with pytest.raises(DataError, match=r"annotations\[2\]\.keypoints: expected 51 values \(17 x 3\), got 45"):
+        load_posetrack(pt18, "val", progress=False)
+    _cli_error(pt18, f.name, "annotations[2].keypoints")
+
+def test_nan_keypoint(pt18):
+    f = _val_file(pt18)
+    _edit(f, lambda d: d["annotations"][0]["keypoints"].__setitem__(0, float("nan")))   # json writes NaN
+    with pytest.raises(DataError, match=r"annotations\[0\]\.keypoints: keypoints contain NaN"): load_posetrack(pt18, "val", progress=False)
+
+def test_box_outside_image_is_skipped_and_counted(pt18):
+    f = _val_file(pt18)
+    _edit(f, lambda d: d["annotations"][0].update(bbox=[5000, 5000, 40, 80]))
+    data = load_posetrack(pt18, "val", progress=False)
+    assert data.summary()["issues"] == 1 and "outside the" in str(data.issues[0]) and f.name in str(data.issues[0])
+    r = run_cdpose("inspect", pt18)
+    assert r.returncode == 0 and "warning [val]" in r.stdout and "person skipped" in r.stdout and "1 person(s) skipped" in r.stdout
+
+def test_empty_video(pt18):
+    f = _val_file(pt18); f.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
+    with pytest.raises(DataError, match="images: the video has no frames"): load_posetrack(pt18, "val", progress=False)
+    _cli_error(pt18, f.name, "no frames")
+
+def test_annotation_for_unknown_image(pt18):
+    f = _val_file(pt18)
+    _edit(f, lambda d: d["annotations"][1].update(image_id=123))
+    with pytest.raises(DataError, match=r"annotations\[1\]\.image_id: 123 is not the id of any image"):
+        load_posetrack(pt18, "val", progress=False)
+
+def test_missing_annotation_folder(tmp_path):
+    _cli_error(tmp_path, "annotations/val")
+
+def test_detection_file_for_other_images(tiny_synth, tmp_path):
+    videos = load_posetrack(tiny_synth / "pt18", "val", progress=False).videos
+    f0 = videos[0].frames[0]
+    good = [{"image_id": f0.image_id, "category_id": 1, "bbox": [1, 2, 30, 60], "score": 0.9},
+            {"image_name": "somewhere/else/" + f0.file_name, "category_id": 1, "bbox": [3, 4, 30, 60], "score": 0.8},
+            {"image_id": f0.image_id, "category_id": 1, "bbox": [1, 2, 30, 60], "score": 0.1}]
+    write_json_atomic(tmp_path / "dets.json", good)
+    dets = load_detections(tmp_path / "dets.json", videos, score_threshold=0.2)
+    assert [d.score for d in dets[f0.image_id]] == [0.9, 0.8]
+    write_json_atomic(tmp_path / "other.json", good + [{"image_id": 42, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 1.0}])
+    with pytest.raises(DataError, match=r"other\.json: \[3\]\.image_id: 42 is not a frame of the loaded videos"):
+        load_detections(tmp_path / "other.json", videos)
+    write_json_atomic(tmp_path / "nobox.json", [{"image_id": f0.image_id, "score": 1.0}])
+    with pytest.raises(DataError, match=r"\[0\]\.bbox: missing"): load_detections(tmp_path / "nobox.json", videos)
+
+def test_posetrack17_bad_joint_id(tiny_synth, tmp_path):
+    root = tmp_path / "pt17"; shutil.copytree(tiny_synth / "pt17", root)
+    f = sorted((root / "annotations" / "val").glob("*.json"))[0]
+    d = json.loads(f.read_text())
+    i = next(i for i, e in enumerate(d["annolist"]) if e["annorect"])
+    d["annolist"][i]["annorect"][0]["annopoints"][0]["point"][0]["id"] = [15]; f.write_text(json.dumps(d))
+    with pytest.raises(DataError, match=rf"annolist\[{i}\]\.annorect\[0\]\.annopoints\[0\]\.point\[0\]\.id: joint id 15"):
+        load_posetrack(root, "val", progress=False)
+
+def test_corrupt_frame_image_names_the_file(pt18):
+    data = load_posetrack(pt18, "val", progress=False)
+    ds = PoseTrackClips(data.videos, ClipConfig(input_size=(64, 48), heatmap_size=(16, 12)))
+    path = data.videos[0].image_path(ds.samples[0].frame)
+    path.write_bytes(b"not a jpeg")
+    with pytest.raises(DataError, match="cannot read the image"): ds[0]
+    with pytest.raises(DataError, match=str(path.name)): load_rgb(path)
+
+def test_atomic_json_write_keeps_the_old_file_on_failure(tmp_path):
+    p = tmp_path / "out.json"
+    write_json_atomic(p, {"a": 1})
+    with pytest.raises(TypeError): write_json_atomic(p, {"a": object()})
+    assert read_json(p) == {"a": 1} and [q.name for q in tmp_path.iterdir()] == ["out.json"]
