@@ -37,3 +37,11 @@ def test_settings_precedence_through_the_cli(tmp_path):
     r = run_cdpose("settings", cwd=tmp_path, check=True)
     line = next(l for l in r.stdout.splitlines() if l.startswith("posetrack18_root"))
     assert str(tmp_path / "pt18") in line and "settings.ini" in line
+
+def test_params_matches_table4_target():
+    out = json.loads(run_cdpose("params", "--backbone", "hrnet_w48", "--config", "full", "--json", "--no-flops", check=True).stdout)
+    assert set(out) >= {"config", "params", "components"}
+    assert abs(out["params"] / 1e6 - 64.3) / 64.3 < 0.02           # the paper's CDPose (HRNet-W48): 64.3M
+    assert sum(out["components"].values()) == out["params"]
+    base = json.loads(run_cdpose("params", "--backbone", "vit_base", "--config", "baseline", "--json", "--no-flops", check=True).stdout)
+    assert 89e6 < base["params"] < 91e6                              # ViTPose-B with its heatmap head: 90M
