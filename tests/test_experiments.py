@@ -1,0 +1,38 @@
+"The experiment notebooks run under papermill at the tiny profile and write labelled tables."
+import json
+
+from conftest import ROOT, run_cdpose
+
+def test_tables_tiny_runs_every_experiment(tmp_path):
+    r = run_cdpose("tables", "--profile", "tiny", "--out", tmp_path, "--device", "cpu", cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    man = json.loads((tmp_path / "manifest_tiny.json").read_text())
+    names = [n["notebook"] for n in man["notebooks"]]
+    assert names == sorted(p.name for p in (ROOT / "nbs" / "experiments").glob("*.ipynb"))
+    assert all(n["status"] == "ok" for n in man["notebooks"]) and man["profile"] == "tiny"
+    for name in ("table1", "table2", "table3", "table4", "table5", "table6",
+                 "benchmark_evaluation", "benchmark_training_throughput", "benchmark_training_breakdown"):
+        md = (tmp_path / f"{name}.md").read_text()
+        assert "profile: tiny" in md and (tmp_path / f"{name}.csv").exists(), name
+    assert "SynthPoseTrack (synthetic; not PoseTrack)" in (tmp_path / "table5.md").read_text()
+    assert (tmp_path / "figure3.png").stat().st_size > 10000
+    assert "table5.md" in (tmp_path / "README.md").read_text()
+    assert (tmp_path / "executed" / "90_benchmark_evaluation.ipynb").exists()
+
+def test_failing_notebook_is_named_with_its_cell(tmp_path):
+    nb_dir = tmp_path / "nbs"; nb_dir.mkdir()
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell("profile = 'x'\ndata_root = detections = device = out_dir = ''\nseed = 0"); p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, nbformat.v4.new_code_cell("open(out_dir + '/first.txt', 'w').write('kept')")]
+    nbformat.write(nb, nb_dir / "10_first.ipynb")
+    nb.cells = [p, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nbformat.write(nb, nb_dir / "20_second.ipynb")
+    from cdpose.tables import run_experiments, ExperimentError
+    try:
+        run_experiments("tiny", tmp_path / "out", nb_dir=nb_dir, progress=False); raise AssertionError("must fail")
+    except ExperimentError as e:
+        assert "20_second.ipynb" in str(e) and "cell " in str(e) and "ValueError: boom" in str(e)
+    assert (tmp_path / "out" / "first.txt").read_text() == "kept"
+    man = json.loads((tmp_path / "out" / "manifest_tiny.json").read_text())
+    assert [n["status"] for n in man["notebooks"]] == ["ok", "failed"]
