@@ -36,3 +36,11 @@ def test_failing_notebook_is_named_with_its_cell(tmp_path):
     assert (tmp_path / "out" / "first.txt").read_text() == "kept"
     man = json.loads((tmp_path / "out" / "manifest_tiny.json").read_text())
     assert [n["status"] for n in man["notebooks"]] == ["ok", "failed"]
+
+def test_every_experiment_has_the_papermill_parameters():
+    import nbformat
+    for p in sorted((ROOT / "nbs" / "experiments").glob("*.ipynb")):
+        cells = [c for c in nbformat.read(p, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, f"{p.name}: needs exactly one cell tagged 'parameters'"
+        for name in ("profile", "data_root", "detections", "device", "seed", "out_dir"):
+            assert f"{name} =" in cells[0].source, f"{p.name}: parameter {name} missing"
