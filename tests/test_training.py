@@ -43,7 +43,7 @@ def _kill_when(proc, ckpt, stage, min_step, timeout=120):
 def test_killed_run_resumes_to_identical_weights_and_metrics(tiny_synth, tmp_path, reference_run):
     out = tmp_path / "run"
     ckpt = out / "checkpoints" / "last.pt"
-    for stage, step in ((1, 2), (2, 3)):          # killed once in each stage, at a random moment after that checkpoint
+    for stage, step in ((1, 3), (2, 3)):          # killed once in each stage, mid-epoch (2 and 4 steps per epoch), after that checkpoint
         cmd = _train_cmd(tiny_synth / "pt18", out) + (["--resume"] if ckpt.exists() else [])
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert _kill_when(proc, ckpt, stage, step), "the run finished before it could be killed"
