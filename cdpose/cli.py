@@ -10,8 +10,8 @@ from pathlib import Path
 from .data import DataError, load_posetrack, annotation_dir
 
 # %% auto #0
-__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'cmd_train', 'cmd_tables', 'cmd_params', 'build_parser',
-           'main']
+__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict',
+           'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #753e44ac
 def cmd_synth(args) -> int:
@@ -145,6 +145,23 @@ def cmd_params(args) -> int:
         for k, v in r["components"].items(): print(f"  {k:32s} {v / 1e6:8.3f}M")
     return 0
 
+def cmd_predict(args) -> int:
+    "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
+    from cdpose.settings import load_settings, resolve_device
+    from cdpose.inference import predict_to_files
+    settings, _ = load_settings(device=args.device)
+    r = predict_to_files(args.checkpoint, args.video or args.frames, args.out, boxes=args.boxes, gt=args.gt, whole_frame=args.whole_frame,
+                         device=resolve_device(settings.device), flip=args.flip, batch_size=args.batch_size, engine=args.engine,
+                         video=not args.no_video, fps=args.fps, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold,
+                         progress=not args.quiet)
+    if args.json:
+        print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in r.items()})); return 0
+    print(f"{r['frames']} frames, {r['person_frames']} person-frames in {r['seconds']:.1f} s "
+          f"({r['person_frames'] / max(r['seconds'], 1e-9):.1f} person-frames/s, {r['engine']} engine, "
+          f"{r['passes_per_person_frame']:.2f} backbone passes per person-frame{' and view' if args.flip else ''})")
+    print(f"poses: {r['json']}" + (f"\nvideo: {r['video']}" if r["video"] else ""))
+    return 0
+
 # %% ../nbs/11_cli.ipynb #b6fa24f0
 def build_parser() -> argparse.ArgumentParser:
     "The `cdpose` argument parser, one subparser per subcommand."
@@ -218,6 +235,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-flops", action="store_true", help="count parameters only (fast)")
     s.add_argument("--json", action="store_true", help="print JSON: config, params, components (one object per config)")
     s.set_defaults(func=cmd_params)
+
+    s = sub.add_parser("predict", help="run a trained model on a video file or frame folder: PoseTrack JSON and MP4 with skeletons",
+                       description="Estimate the poses in a video (file or frame folder) with a trained checkpoint. Person boxes come "
+                                   "from a detection file, from the video's annotation file, or are the whole frame; they are linked "
+                                   "into tracks. Writes OUT/<video>.json (PoseTrack format; with --gt, named and numbered as the "
+                                   "annotation, so `cdpose evaluate` scores it) and OUT/<video>.mp4 with the skeletons drawn.")
+    s.add_argument("--checkpoint", required=True, help="a training checkpoint (RUN/checkpoints/best.pt)")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--video", help="a video file (mp4, mkv, avi, mov, ...)")
+    src.add_argument("--frames", help="a folder of frame images, numbered without gaps")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--boxes", help="person detections: COCO results (image_id, bbox, score) or DCPose/PoseWarper boxes (image_name)")
+    s.add_argument("--gt", help="the video's PoseTrack17/18/21 annotation file: its boxes (unless --boxes or --whole-frame), image ids and names")
+    s.add_argument("--whole-frame", action="store_true", help="the whole frame is one person")
+    s.add_argument("--box-threshold", type=float, default=0.0, help="drop detections scoring below this")
+    s.add_argument("--flip", action="store_true", help="flip test: average with the mirrored crops (twice the passes)")
+    s.add_argument("--engine", choices=["streaming", "naive"], default="streaming",
+                   help="streaming: each person-frame through the backbone once (default); naive: a keyframe-box window per keyframe")
+    s.add_argument("--batch-size", type=int, default=32, help="crops per backbone pass")
+    s.add_argument("--no-video", action="store_true", help="write only the JSON")
+    s.add_argument("--fps", type=float, help="frame rate of the MP4 (default: the input video's, or 25 for frame folders)")
+    s.add_argument("--draw-threshold", type=float, default=0.3, help="draw joints scoring above this")
+    s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
+    s.add_argument("--json", action="store_true", help="print one JSON object: paths, counts, seconds, passes per person-frame")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("settings", help="show the resolved site settings (settings.ini, CDPOSE_* variables)")
     s.add_argument("--file", help="settings file (default: ./settings.ini or the project's)")

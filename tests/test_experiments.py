@@ -11,7 +11,8 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     assert names == sorted(p.name for p in (ROOT / "nbs" / "experiments").glob("*.ipynb"))
     assert all(n["status"] == "ok" for n in man["notebooks"]) and man["profile"] == "tiny"
     for name in ("table1", "table2", "table3", "table4", "table5", "table6",
-                 "benchmark_evaluation", "benchmark_training_throughput", "benchmark_training_breakdown"):
+                 "benchmark_evaluation", "benchmark_training_throughput", "benchmark_training_breakdown",
+                 "benchmark_inference", "benchmark_inference_accuracy", "benchmark_inference_targets"):
         md = (tmp_path / f"{name}.md").read_text()
         assert "profile: tiny" in md and (tmp_path / f"{name}.csv").exists(), name
     assert "SynthPoseTrack (synthetic; not PoseTrack)" in (tmp_path / "table5.md").read_text()
