@@ -92,6 +92,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'cdpose.data.read_video': ('data.html#read_video', 'cdpose/data.py'),
                              'cdpose.data.to_image': ('data.html#to_image', 'cdpose/data.py'),
                              'cdpose.data.to_tensor': ('data.html#to_tensor', 'cdpose/data.py'),
+                             'cdpose.data.video_number': ('data.html#video_number', 'cdpose/data.py'),
                              'cdpose.data.warp_crop': ('data.html#warp_crop', 'cdpose/data.py'),
                              'cdpose.data.write_json_atomic': ('data.html#write_json_atomic', 'cdpose/data.py')},
             'cdpose.evaluation': { 'cdpose.evaluation.FrameArrays': ('evaluation.html#framearrays', 'cdpose/evaluation.py'),
