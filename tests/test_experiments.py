@@ -4,7 +4,7 @@ import json
 from conftest import ROOT, run_cdpose
 
 def test_tables_tiny_runs_every_experiment(tmp_path):
-    r = run_cdpose("tables", "--profile", "tiny", "--out", tmp_path, "--device", "cpu", cwd=ROOT)
+    r = run_cdpose("tables", "--profile", "tiny", "--out", tmp_path, "--device", "cpu", "--runs-dir", tmp_path / "runs", cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
     man = json.loads((tmp_path / "manifest_tiny.json").read_text())
     names = [n["notebook"] for n in man["notebooks"]]
@@ -19,6 +19,12 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     assert (tmp_path / "figure3.png").stat().st_size > 10000
     assert "table5.md" in (tmp_path / "README.md").read_text()
     assert (tmp_path / "executed" / "90_benchmark_evaluation.ipynb").exists()
+    # the same seed again, from nothing (other data and runs folders): the same numbers
+    r = run_cdpose("tables", "--profile", "tiny", "--out", tmp_path / "again", "--device", "cpu", "--runs-dir", tmp_path / "runs_again",
+                   "--only", "train_models", "table5", "table6", cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in ("table5", "table6"):
+        assert (tmp_path / f"{name}.csv").read_text() == (tmp_path / "again" / f"{name}.csv").read_text(), name
 
 def test_failing_notebook_is_named_with_its_cell(tmp_path):
     nb_dir = tmp_path / "nbs"; nb_dir.mkdir()
