@@ -35,6 +35,7 @@ class ModelConfig:
     heatmap_size: tuple[int, int] = (64, 48)
     num_joints: int = NUM_KEYPOINTS
     semantic_space: bool = True               # False: the classic heatmap head on each frame
+    classic_head: bool = False                # with the space on: keep the classic head beside it as extra supervision (stage-1 pre-training)
     fusion: bool = True                       # False: the keyframe's own heatmap is the output
     drop_path: float = 0.1
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
@@ -85,18 +86,18 @@ class CDPose(nn.Module):
         self.backbone = build_backbone(cfg.backbone, cfg.input_size, cfg.drop_path, cfg.backbone_depth, cfg.patch_size)
         s = self.backbone.stride
         feature_hw = (cfg.input_size[0] // s, cfg.input_size[1] // s)
-        if cfg.semantic_space:
-            self.space = SemanticAlignmentSpace(self.backbone.out_channels, feature_hw, cfg.heatmap_size, cfg.semantic, cfg.num_joints)
-            self.head = None
-        else:
-            self.space, self.head = None, head_for(self.backbone, cfg.num_joints, cfg.head_channels)
+        self.space = (SemanticAlignmentSpace(self.backbone.out_channels, feature_hw, cfg.heatmap_size, cfg.semantic, cfg.num_joints)
+                      if cfg.semantic_space else None)
+        self.head = head_for(self.backbone, cfg.num_joints, cfg.head_channels) if not cfg.semantic_space or cfg.classic_head else None
         self.fusion = HeatmapFusion(cfg.heatmap_size, cfg.num_joints, cfg.fusion_cfg) if cfg.fusion else None
 
     def frame_outputs(self, x: torch.Tensor) -> dict:
-        "Per-frame outputs for crops (N, 3, H, W): heatmaps H (N, K, h, w), and Z, S when the space is on."
+        "Per-frame outputs for crops (N, 3, H, W): heatmaps H (N, K, h, w), Z and S when the space is on, `classic` beside it."
         f = self.backbone(x)
         if self.space is None: return {"heatmaps": self.head(f), "Z": None, "S": None}
-        return self.space(f)
+        o = self.space(f)
+        if self.head is not None: o["classic"] = self.head(f)
+        return o
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         "Z of crops (N, 3, H, W) (used for L_s)."
@@ -108,6 +109,7 @@ class CDPose(nn.Module):
         hm = o["heatmaps"].reshape(B, Fr, *o["heatmaps"].shape[1:])
         out = {"heatmaps": hm, "Z": None if o["Z"] is None else o["Z"].reshape(B, Fr, *o["Z"].shape[1:]),
                "S": None if o["S"] is None else o["S"].reshape(B, Fr, 2, 3)}
+        if "classic" in o: out["classic"] = o["classic"].reshape(hm.shape)
         if self.fusion is not None:
             aligned = hm if transforms is None else align_to_keyframe(hm, transforms, self.cfg.input_size)
             out["fused"] = self.fusion(aligned)
@@ -130,6 +132,8 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
     B, Fr = images.shape[:2]
     key = Fr // 2
     terms = {"h1": sum(heatmap_mse(out["heatmaps"][:, i], target[:, i], weight[:, i]) for i in range(Fr))}
+    if out.get("classic") is not None:      # the classic head kept beside the space (stage-1 pre-training): same target
+        terms["h1"] = terms["h1"] + sum(heatmap_mse(out["classic"][:, i], target[:, i], weight[:, i]) for i in range(Fr))
     weights = {"h1": cfg.lambda_h1}
     if "fused" in out: terms["h2"], weights["h2"] = heatmap_mse(out["fused"], target[:, key], weight[:, key]), cfg.lambda_h2
     Z = out.get("Z")

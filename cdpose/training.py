@@ -63,6 +63,7 @@ class TrainConfig:
     detections: str = ""            # validation boxes (COCO results / DCPose format); empty: ground-truth boxes
     max_steps: int = 0              # stop stage 2 after this many steps (0: no limit); for benchmarks
     stage1_checkpoint: str = ""     # start stage 2 from this stage-1 result (`stage1.pt`) instead of running stage 1
+    stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
 
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
     g = (ins[0] // 16, ins[1] // 16)
@@ -74,10 +75,12 @@ def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
 PROFILES: dict[str, TrainConfig] = {
     "paper": TrainConfig(),
     "smoke": TrainConfig(profile="smoke", model=_smoke_model(),
-                         clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=30.0, scale_factor=0.25),
-                         stage1=StageConfig(epochs=16, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
-                         stage2=StageConfig(epochs=3, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05, backbone_lr_mult=0.25),
-                         eval_every=3, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True, flip_test=False),
+                         clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0, scale_factor=0.15,
+                                         half_body_prob=0.0),
+                         stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
+                         stage2=StageConfig(epochs=2, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05, backbone_lr_mult=0.25),
+                         eval_every=2, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True, flip_test=False,
+                         stage1_space=True),
     "tiny": TrainConfig(profile="tiny", model=replace(_smoke_model((64, 48), depth=1), semantic=SemanticConfig(
                              dim=32, heads=2, attn_blocks=1, latents=4, latent_dim=16, mixer_blocks=1, token_grid=(4, 3), decoder_dim=16),
                              fusion_cfg=FusionConfig(dim=16, heads=2, layers=1, head_dim=8)),
@@ -301,7 +304,7 @@ class Trainer:
     # -- models -----------------------------------------------------------------------------------------
     def _model(self, stage: int) -> CDPose:
         c = self.cfg
-        if stage == 1: return CDPose(replace(c.model, semantic_space=False, fusion=False))
+        if stage == 1: return CDPose(replace(c.model, semantic_space=c.stage1_space, classic_head=True, fusion=False))
         return CDPose(c.model)
 
     def _loss_cfg(self, stage: int) -> LossConfig:
@@ -489,9 +492,12 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[CDPose, dict]:
     "A trained CDPose (eval mode) and its checkpoint dict, from `best.pt`, `last.pt` or `stage1.pt`."
     ck = load_checkpoint(path)
     mc = model_config_from(ck)
-    if ck["stage"] == 1: mc = replace(mc, semantic_space=False, fusion=False)
+    sd = ck["model"]
+    if ck["stage"] == 1:      # the single-frame baseline (a semantic space pre-trained beside it is left out)
+        mc = replace(mc, semantic_space=False, fusion=False)
+        sd = {k: v for k, v in sd.items() if not k.startswith("space.")}
     model = CDPose(mc)
-    try: model.load_state_dict(ck["model"])
+    try: model.load_state_dict(sd)
     except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the configuration stored with them ({str(e)[:300]})") from None
     return model.to(device).eval(), ck
 
