@@ -265,6 +265,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'cdpose.synthetic._background': ('synthetic.html#_background', 'cdpose/synthetic.py'),
                                   'cdpose.synthetic._draw_person': ('synthetic.html#_draw_person', 'cdpose/synthetic.py'),
                                   'cdpose.synthetic._encode_jpeg': ('synthetic.html#_encode_jpeg', 'cdpose/synthetic.py'),
+                                  'cdpose.synthetic._head_colours': ('synthetic.html#_head_colours', 'cdpose/synthetic.py'),
                                   'cdpose.synthetic._limb': ('synthetic.html#_limb', 'cdpose/synthetic.py'),
                                   'cdpose.synthetic._link': ('synthetic.html#_link', 'cdpose/synthetic.py'),
                                   'cdpose.synthetic._project': ('synthetic.html#_project', 'cdpose/synthetic.py'),

@@ -235,6 +235,22 @@ def plan_video(rng: np.random.Generator, cfg: SynthConfig) -> SynthVideo:
 
 # %% ../nbs/02_synthetic.ipynb #3b7a131f
 PART_GROUP = np.array([0, 1, 1, 0, 1, 0, 2, 2, 2, 2])   # texture per part: 0 skin, 1 shirt, 2 trousers
+
+def _head_colours(p: SynthPerson, t: int, xy: np.ndarray, sc: float, xs: np.ndarray, ys: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    "Colours of head pixels (xs, ys): a sphere turned by the yaw, hair on its back and crown, eyes on its front."
+    yaw = p.yaw + p.yaw_speed * t
+    c = (xy[J["head_top"]] + xy[J["head_bottom"]]) / 2
+    ry, rx = 0.55 * np.linalg.norm(xy[J["head_top"]] - xy[J["head_bottom"]]) + 1, THICKNESS["head"] * sc + 1
+    u, up = (xs - c[0]) / rx, -(ys - c[1]) / ry            # image right, up
+    w = np.sqrt(np.clip(1 - u ** 2 - up ** 2, 0, None))      # towards the camera
+    sn, cs = math.sin(yaw), math.cos(yaw)
+    fwd, side = -u * sn + w * cs, -u * cs - w * sn          # along the body's forward (+z) and its +x
+    out = skin.copy()
+    hair = (fwd < 0.0) | (up > 0.55)
+    out[hair] = skin[hair] * 0.3
+    eyes = ~hair & (fwd > 0.4) & (np.abs(np.abs(side) - 0.35) < 0.15) & (up > 0.0) & (up < 0.32)
+    out[eyes] = 25.0
+    return out
 OCCLUDER_LABEL = 255
 
 def _project(p: SynthPerson, t: int, v: SynthVideo, cfg: SynthConfig):
@@ -311,6 +327,8 @@ def render_frame(v: SynthVideo, t: int, cfg: SynthConfig) -> tuple[np.ndarray, l
             m = PART_GROUP[part] == g
             th, tw = tex.shape[:2]
             col[m] = tex[(ys[m] - oy) % th, (xs[m] - ox) % tw]
+        head = part == PARTS.index("head")
+        if head.any(): col[head] = _head_colours(p, t, xy, next(g[2] for g in geo if g[0] == i), xs[head], ys[head], col[head])
         shade = np.where(np.isin(part, [3, 5, 7, 9]), 0.92, 1.0)[:, None]   # forearms and shins a touch darker
         img[ys, xs] = col * shade
     for o in v.occluders:
