@@ -173,7 +173,8 @@ def predict_dataset(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, dev
 def evaluate_model(model: CDPose, videos, clip_cfg: ClipConfig, device: str = "cpu", flip: bool = False,
                    detections=None, batch_size: int = 32) -> "PoseTrackAP":
     "PoseTrack mAP of `model` on `videos` (ground-truth boxes, or `detections`), predictions made in memory."
-    ds = PoseTrackClips(videos, replace(clip_cfg), train=False, detections=detections, cache_images=False)
+    clip = replace(clip_cfg, T=0) if getattr(model, "fusion", None) is None else replace(clip_cfg)   # without fusion only the keyframe counts
+    ds = PoseTrackClips(videos, clip, train=False, detections=detections, cache_images=False)
     return evaluate_predictions(videos, predict_dataset(model, ds, batch_size, device, flip))
 
 def evaluate_predictions(videos, preds: dict[int, list[Person]]) -> "PoseTrackAP":
