@@ -239,8 +239,7 @@ PART_GROUP = np.array([0, 1, 1, 0, 1, 0, 2, 2, 2, 2])   # texture per part: 0 sk
 def _head_colours(p: SynthPerson, t: int, xy: np.ndarray, sc: float, xs: np.ndarray, ys: np.ndarray, skin: np.ndarray) -> np.ndarray:
     "Colours of head pixels (xs, ys): a sphere turned by the yaw, hair on its back and crown, eyes on its front."
     yaw = p.yaw + p.yaw_speed * t
-    c = (xy[J["head_top"]] + xy[J["head_bottom"]]) / 2
-    ry, rx = 0.55 * np.linalg.norm(xy[J["head_top"]] - xy[J["head_bottom"]]) + 1, THICKNESS["head"] * sc + 1
+    c, rx, ry = _head_ellipse(xy, sc)
     u, up = (xs - c[0]) / rx, -(ys - c[1]) / ry            # image right, up
     w = np.sqrt(np.clip(1 - u ** 2 - up ** 2, 0, None))      # towards the camera
     sn, cs = math.sin(yaw), math.cos(yaw)
@@ -268,6 +267,11 @@ def _project(p: SynthPerson, t: int, v: SynthVideo, cfg: SynthConfig):
     y = (wy - v.cam_y) * z + H / 2 - j3[:, 1] * sc
     return np.stack([x, y], -1), j3[:, 2], sc
 
+def _head_ellipse(xy: np.ndarray, sc: float) -> tuple[np.ndarray, float, float]:
+    "Centre and radii (x, y) of the drawn head ellipse of image joints `xy` at pixel scale `sc`."
+    return ((xy[J["head_top"]] + xy[J["head_bottom"]]) / 2, THICKNESS["head"] * sc + 1,
+            0.55 * np.linalg.norm(xy[J["head_top"]] - xy[J["head_bottom"]]) + 1)
+
 def _draw_person(draw: ImageDraw.ImageDraw, xy: np.ndarray, depth: np.ndarray, sc: float, base: int, items: list):
     "Queue the parts of one person as (depth, draw-callable) items."
     def cap(a, b, r, lab):
@@ -279,8 +283,7 @@ def _draw_person(draw: ImageDraw.ImageDraw, xy: np.ndarray, depth: np.ndarray, s
     for k, name in enumerate(PARTS):
         lab = base + k
         if name == "head":
-            c = (xy[J["head_top"]] + xy[J["head_bottom"]]) / 2
-            ry, rx = 0.55 * np.linalg.norm(xy[J["head_top"]] - xy[J["head_bottom"]]) + 1, THICKNESS["head"] * sc + 1
+            c, rx, ry = _head_ellipse(xy, sc)
             items.append((depth[J["nose"]] - 0.02, lambda c=c, rx=rx, ry=ry, lab=lab: draw.ellipse([c[0] - rx, c[1] - ry, c[0] + rx, c[1] + ry], fill=lab)))
         elif name == "torso":
             quad = [tuple(xy[J[n]]) for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip")]
@@ -320,7 +323,7 @@ def render_frame(v: SynthVideo, t: int, cfg: SynthConfig) -> tuple[np.ndarray, l
         ys, xs = np.nonzero((L >= base) & (L < base + len(PARTS)))
         if len(ys) == 0: continue
         part = L[ys, xs] - base
-        xy = next(g[1] for g in geo if g[0] == i)
+        _, xy, sc = next(g for g in geo if g[0] == i)
         ox, oy = int(xy[J["left_hip"]].mean()), int(xy[J["left_hip"], 1])
         col = np.zeros((len(ys), 3), np.float32)
         for g, tex in enumerate(p.textures):
@@ -328,7 +331,7 @@ def render_frame(v: SynthVideo, t: int, cfg: SynthConfig) -> tuple[np.ndarray, l
             th, tw = tex.shape[:2]
             col[m] = tex[(ys[m] - oy) % th, (xs[m] - ox) % tw]
         head = part == PARTS.index("head")
-        if head.any(): col[head] = _head_colours(p, t, xy, next(g[2] for g in geo if g[0] == i), xs[head], ys[head], col[head])
+        if head.any(): col[head] = _head_colours(p, t, xy, sc, xs[head], ys[head], col[head])
         shade = np.where(np.isin(part, [3, 5, 7, 9]), 0.92, 1.0)[:, None]   # forearms and shins a touch darker
         img[ys, xs] = col * shade
     for o in v.occluders:

@@ -308,6 +308,10 @@ class Trainer:
         if stage == 1: return CDPose(replace(c.model, semantic_space=c.stage1_space, classic_head=True, fusion=False))
         return CDPose(c.model)
 
+    def _model_without_space(self) -> CDPose:
+        "The single-frame baseline (backbone + classic head): what a released pose checkpoint holds."
+        return CDPose(replace(self.cfg.model, semantic_space=False, fusion=False))
+
     def _loss_cfg(self, stage: int) -> LossConfig:
         return replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_s=0.0, lambda_h2=0.0) if stage == 1 else self.cfg.loss
 
@@ -391,9 +395,10 @@ class Trainer:
         c = self.cfg
         st = c.stage1 if stage == 1 else c.stage2
         model = self._model(stage).to(self.device)
-        if stage == 1 and ck is None and c.init_checkpoint:
-            import_pose_checkpoint(model, c.init_checkpoint)
-        if stage == 2 and ck is None and init is not None:   # stage 1's backbone (and head, for the baseline)
+        if stage == 1 and ck is None and c.init_checkpoint:   # a released single-frame network: backbone and head only
+            if model.space is None: import_pose_checkpoint(model, c.init_checkpoint)
+            else: model.load_state_dict(import_pose_checkpoint(self._model_without_space(), c.init_checkpoint).state_dict(), strict=False)
+        if stage == 2 and ck is None and init is not None:   # stage 1's backbone, and its head or semantic space where the model has one
             own = model.state_dict()
             model.load_state_dict({k: v for k, v in init.items() if k in own and own[k].shape == v.shape}, strict=False)
         if ck is not None: model.load_state_dict(ck["model"])
