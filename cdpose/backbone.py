@@ -18,9 +18,10 @@ from timm.models.vision_transformer import VisionTransformer
 from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
-__all__ = ['VIT_SIZES', 'ViTBackbone', 'HRNetBackbone', 'build_backbone', 'HeatmapHead', 'head_for', 'SingleFramePose',
-           'CheckpointError', 'load_state_dict_file', 'resize_pos_embed', 'vitpose_to_cdpose', 'hrnet_to_cdpose',
-           'import_pose_checkpoint']
+__all__ = ['VIT_SIZES', 'BACKBONE_RECIPES', 'ViTBackbone', 'HRNetBackbone', 'build_backbone', 'BackboneRecipe', 'backbone_recipe',
+           'HeatmapHead', 'head_for', 'SingleFramePose', 'CheckpointError', 'load_state_dict_file', 'resize_pos_embed',
+           'vitpose_to_cdpose', 'hrnet_to_cdpose', 'checkpoint_family', 'import_pose_checkpoint', 'released_state_dict',
+           'write_released_checkpoint']
 
 # %% ../nbs/03_backbone.ipynb #cad410bb
 VIT_SIZES = {"vit_tiny": (192, 12, 3), "vit_small": (384, 12, 6), "vit_base": (768, 12, 12), "vit_large": (1024, 24, 16)}
@@ -62,6 +63,23 @@ def build_backbone(name: str, input_size: tuple[int, int] = (256, 192), drop_pat
     if name in VIT_SIZES: return ViTBackbone(name, input_size, drop_path, depth=depth, patch_size=patch_size)
     if re.fullmatch(r"hrnet_w(18|32|48)(_small)?", name) and name in timm_hrnet.cfg_cls: return HRNetBackbone(name)
     raise ValueError(f"backbone: unknown name {name!r} (expected one of {', '.join(VIT_SIZES)}, hrnet_w18_small, hrnet_w18, hrnet_w32, hrnet_w48)")
+
+@dataclass(frozen=True)
+class BackboneRecipe:
+    "What differs per backbone family: the `paper` profile's learning rate and the site setting naming the COCO-pretrained file."
+    family: str
+    lr: float                   # AdamW rate of the paper profile (ViT 5e-4, HRNet 1e-3: see 09_training)
+    checkpoint_setting: str     # the settings.ini key of the family's COCO-pretrained pose checkpoint
+    checkpoint_format: str      # the importer that reads it (`import_pose_checkpoint`'s fmt)
+
+BACKBONE_RECIPES = {"vit": BackboneRecipe("vit", 5e-4, "vit_checkpoint", "vitpose"),
+                    "hrnet": BackboneRecipe("hrnet", 1e-3, "hrnet_checkpoint", "hrnet")}
+
+def backbone_recipe(name: str) -> BackboneRecipe:
+    "The recipe of backbone `name`'s family (`vit_base` -> vit, `hrnet_w48` -> hrnet)."
+    family = name.split("_")[0]
+    if family not in BACKBONE_RECIPES: raise ValueError(f"backbone {name!r}: no recipe for family {family!r} (known: {', '.join(BACKBONE_RECIPES)})")
+    return BACKBONE_RECIPES[family]
 
 # %% ../nbs/03_backbone.ipynb #194df98b
 class HeatmapHead(nn.Module):
@@ -155,11 +173,43 @@ def hrnet_to_cdpose(sd: dict) -> dict:
         else: out["backbone.net." + k] = v
     return out
 
+def checkpoint_family(sd: dict) -> str:
+    "`vit` or `hrnet` from a released state dict's key names ('' when neither)."
+    if any(".blocks." in k or k.startswith("blocks.") for k in sd): return "vit"
+    if any("stage4." in k for k in sd): return "hrnet"
+    return ""
+
 def import_pose_checkpoint(model: SingleFramePose, path_or_sd, fmt: str = "auto") -> SingleFramePose:
     "Load a ViTPose/mmpose or HRNet pose checkpoint (file or state dict) into the baseline `model`, losslessly."
     source = str(path_or_sd) if not isinstance(path_or_sd, dict) else "state dict"
     sd = load_state_dict_file(path_or_sd) if not isinstance(path_or_sd, dict) else dict(path_or_sd)
-    if fmt == "auto": fmt = "vitpose" if isinstance(model.backbone, ViTBackbone) else "hrnet"
+    want, found = ("vit" if isinstance(model.backbone, ViTBackbone) else "hrnet"), checkpoint_family(sd)
+    if found and found != want:
+        raise CheckpointError(f"{source}: holds a {found} checkpoint, but the model's backbone is {want} "
+                              f"(set model.backbone to the checkpoint's family, or name the {want} file)")
+    if fmt == "auto": fmt = "vitpose" if want == "vit" else "hrnet"
     mapped = vitpose_to_cdpose(sd, model) if fmt == "vitpose" else hrnet_to_cdpose(sd)
     _load_checked(model, mapped, source)
     return model
+
+def released_state_dict(name: str = "vit_base", input_size: tuple[int, int] = (256, 192), seed: int = 0) -> dict[str, torch.Tensor]:
+    "A single-frame network's weights under the names and shapes of the released files (ViTPose/mmpose for ViT, the original HRNet pose repository for HRNet); random values."
+    torch.manual_seed(seed)
+    sd = SingleFramePose(build_backbone(name, input_size, drop_path=0.0)).state_dict()
+    out = {}
+    for k, v in sd.items():
+        if k.startswith("backbone.vit."):
+            k2 = k[len("backbone.vit."):]
+            if k2 == "pos_embed": v = torch.cat([torch.randn(1, 1, v.shape[-1]) * 0.02, v], 1)   # ViTPose keeps a class-token slot
+            out["backbone." + ("last_norm." + k2[5:] if k2.startswith("norm.") else k2)] = v
+        elif k.startswith("backbone.net."): out[k[len("backbone.net."):]] = v
+        elif k.startswith("head."): out[("keypoint_head." if name.startswith("vit") else "") + k[len("head."):]] = v
+    return out
+
+def write_released_checkpoint(path: str | Path, name: str = "vit_base", input_size: tuple[int, int] = (256, 192), seed: int = 0) -> Path:
+    "Write `released_state_dict` as the released files are laid out: mmpose's `{meta, state_dict}` for ViT, a bare state dict for HRNet."
+    sd = released_state_dict(name, input_size, seed)
+    obj = {"meta": {"mmpose_version": "0.24.0", "note": "random values in the released layout (cdpose rehearsal)"}, "state_dict": sd} if name.startswith("vit") else sd
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+    return path

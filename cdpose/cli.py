@@ -10,8 +10,8 @@ from pathlib import Path
 from .data import DataError, load_posetrack, annotation_dir
 
 # %% auto #0
-__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict',
-           'build_parser', 'main']
+__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'default_dataset', 'cmd_train', 'cmd_tables', 'cmd_params',
+           'cmd_predict', 'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #9739b77a
 def cmd_synth(args) -> int:
@@ -75,6 +75,12 @@ def cmd_settings(args) -> int:
 def cmd_evaluate(args) -> int:
     "PoseTrack mAP (PCKh 0.5, poseval's rules) or OKS AP of a prediction folder against a ground-truth folder."
     from cdpose.evaluation import evaluate_oks, evaluate_pckh, load_video_dir, smoothness
+    if not args.gt:
+        from cdpose.settings import load_settings, resolve_dataset
+        if not args.dataset: raise ValueError("name the ground truth: --gt DIR, or --dataset posetrack17|posetrack18|posetrack21")
+        site = resolve_dataset(args.dataset, None, None, *load_settings(args.settings))
+        args.gt = str(annotation_dir(site.root, args.split))
+        print(f"ground truth: {args.gt} ({site.sources['data_root']})", file=sys.stderr)
     gt, pred = load_video_dir(args.gt), load_video_dir(args.pred, allow_empty=True)
     if args.metric == "oks":
         res = evaluate_oks(gt, pred)
@@ -99,29 +105,33 @@ def cmd_evaluate(args) -> int:
     if args.csv: print(f"per-video figures: {args.csv}; per-joint APs: {Path(args.csv).with_suffix('.joints.csv')}")
     return 0
 
+def default_dataset(args) -> str | None:
+    "The data set a command uses when none is named: SynthPoseTrack for the CPU profiles, none (an error) for `paper`."
+    if args.dataset or args.data: return args.dataset
+    return None if getattr(args, "profile", "") == "paper" else "synth"
+
 def cmd_train(args) -> int:
-    "Train a profile on a PoseTrack-format root (SynthPoseTrack generated on first use when no root is given)."
+    "Train a profile on a data set named in the settings (`--dataset`) or a PoseTrack-format root (`--data`)."
     from cdpose.settings import load_settings
     from cdpose.training import train
-    settings, _ = load_settings(device=args.device)
-    data = args.data or settings.synth_root
-    if not args.data and not Path(data, "annotations").is_dir():
-        from cdpose.synthetic import generate_synthposetrack
-        print(f"no --data given: generating SynthPoseTrack (seed 0) in {data}")
-        generate_synthposetrack(data, seed=0)
+    settings, _ = load_settings(args.settings)
     out = args.out or str(Path(settings.output_dir) / args.profile)
-    res = train(args.profile, data, out, args.set, args.resume, settings.device, progress=not args.quiet)
-    print(f"finished: best validation mAP {res['val_mAP']:.1f} at step {res.get('step')}; run folder {out}" if res
-          else f"finished stage 1 only; run folder {out}")
+    res = train(args.profile, args.data, out, args.set, args.resume, args.device, progress=not args.quiet, dataset=default_dataset(args),
+                detections=args.detections, from_scratch=args.from_scratch, settings_file=args.settings)
+    man = json.loads(Path(out, "manifest.json").read_text())
+    fin = man.get("final") or {}
+    print(f"finished: final validation mAP {fin.get('val_mAP', float('nan')):.1f} (best {res['val_mAP']:.1f} at step {res.get('step')}); "
+          f"data {man['site']['data_root']['path']}; run folder {out}" if res else f"finished stage 1 only; run folder {out}")
     return 0
 
 def cmd_tables(args) -> int:
     "Run the experiment notebooks (papermill) and write the tables, figures and benchmarks."
     from cdpose.settings import load_settings, resolve_device
     from cdpose.tables import run_experiments
-    settings, _ = load_settings(device=args.device)
+    settings, _ = load_settings(args.settings, device=args.device)
     man = run_experiments(args.profile, args.out, data_root=args.data_root or "", detections=args.detections or "",
-                          device=resolve_device(settings.device), seed=args.seed, only=args.only, runs_dir=args.runs_dir or "")
+                          device=resolve_device(settings.device), seed=args.seed, only=args.only, runs_dir=args.runs_dir or "",
+                          settings_file=args.settings or "", rehearse=args.rehearse, from_scratch=args.from_scratch)
     for n in man["notebooks"]: print(f"{n['notebook']:40s} {n['status']:6s} {n['wall_s']:8.1f} s")
     print(f"tables written to {args.out} in {man['wall_s']:.0f} s (manifest_{args.profile}.json)")
     return 0
@@ -149,7 +159,7 @@ def cmd_predict(args) -> int:
     "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
     from cdpose.settings import load_settings, resolve_device
     from cdpose.inference import predict_to_files
-    settings, _ = load_settings(device=args.device)
+    settings, _ = load_settings(args.settings, device=args.device)
     r = predict_to_files(args.checkpoint, args.video or args.frames, args.out, boxes=args.boxes, gt=args.gt, whole_frame=args.whole_frame,
                          device=resolve_device(settings.device), flip=args.flip, batch_size=args.batch_size, engine=args.engine,
                          video=not args.no_video, fps=args.fps, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold,
@@ -195,7 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("evaluate", help="PoseTrack mAP of prediction files (poseval's rules), smoothness, OKS AP",
                        description="Evaluate a folder of prediction files against a folder of ground-truth files with the same names.")
-    s.add_argument("--gt", required=True, help="folder of ground-truth per-video JSON files (PoseTrack17/18/21)")
+    s.add_argument("--gt", help="folder of ground-truth per-video JSON files (PoseTrack17/18/21)")
+    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"], help="instead of --gt: the configured root's --split annotations")
+    s.add_argument("--split", default="val", help="with --dataset: the split (default val)")
+    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
     s.add_argument("--pred", required=True, help="folder of prediction files, named as the ground truth")
     s.add_argument("--metric", choices=["pckh", "oks"], default="pckh", help="pckh: the PoseTrack AP (default); oks: COCO-style AP")
     s.add_argument("--json", action="store_true", help="print only a JSON object: Head ... Ankle, Mean (percent)")
@@ -207,7 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("train", help="train a profile (tiny, smoke, paper): both stages, checkpoints, validation",
                        description="Train the single-frame network (stage 1) then the video model (stage 2) of a profile.")
     s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
-    s.add_argument("--data", help="PoseTrack-format root (default: settings' synth_root, generated if absent)")
+    s.add_argument("--dataset", help="posetrack17|posetrack18|posetrack21 (root and detection file from the settings) or synth "
+                                     "(settings' synth_root, generated if absent; the default of tiny and smoke, while paper has none)")
+    s.add_argument("--data", help="a PoseTrack-format root instead (with --dataset NAME: that release's root, its detections from the settings)")
+    s.add_argument("--detections", help="validation boxes (default: the data set's detections17/18/21 setting; none: ground-truth boxes)")
+    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoint (vit_checkpoint / hrnet_checkpoint)")
+    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
     s.add_argument("--out", help="run folder (default: <output_dir>/<profile>)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. loss.lambda_t=0 stage2.epochs=5")
@@ -225,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", default="paper_tables", help="output folder (default: paper_tables)")
     s.add_argument("--runs-dir", help="where trained models are kept and reused (default: runs/tables)")
+    s.add_argument("--settings", help="settings file: PoseTrack roots, detection files, checkpoints (default: ./settings.ini or the project's)")
+    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoints (the tables say so)")
+    s.add_argument("--rehearse", action="store_true", help="paper profile: a full-size rehearsal on CPU, a few steps per model, on SynthPoseTrack "
+                                                         "reached through a generated settings.ini (tables labelled 'rehearsal')")
     s.set_defaults(func=cmd_tables)
 
     s = sub.add_parser("params", help="parameter counts and FLOPs per component (Table 4)",
@@ -259,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fps", type=float, help="frame rate of the MP4 (default: the input video's, or 25 for frame folders)")
     s.add_argument("--draw-threshold", type=float, default=0.3, help="draw joints scoring above this")
     s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
+    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
     s.add_argument("--json", action="store_true", help="print one JSON object: paths, counts, seconds, passes per person-frame")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_predict)
@@ -272,6 +295,6 @@ def main(argv: list[str] | None = None) -> int:
     "Entry point of the `cdpose` console command."
     args = build_parser().parse_args(argv)
     try: return args.func(args)
-    except (DataError, FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as e:
+    except (DataError, FileNotFoundError, ValueError, FloatingPointError, RuntimeError, OSError) as e:
         print(f"cdpose {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -6,11 +6,12 @@ variables and flags, in that order of strength."""
 # %% ../nbs/12_settings.ipynb #85eef14d
 from __future__ import annotations
 import configparser, os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PATH_KEYS', 'Settings', 'find_settings_file', 'load_settings', 'resolve_device']
+__all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'load_settings', 'resolve_device', 'SettingsError',
+           'SiteData', 'setting_path', 'resolve_dataset']
 
 # %% ../nbs/12_settings.ipynb #ec165966
 @dataclass
@@ -53,6 +54,7 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
                 if k not in values: raise ValueError(f"{path}: [cdpose].{k}: unknown setting (known: {', '.join(values)})")
                 if v.strip(): values[k], source[k] = v.strip(), str(path)
         base = path.parent
+        source["_file"] = str(path)
     for k in values:
         if env.get(f"CDPOSE_{k.upper()}"): values[k], source[k] = env[f"CDPOSE_{k.upper()}"], f"CDPOSE_{k.upper()}"
     for k, v in overrides.items():
@@ -69,3 +71,55 @@ def resolve_device(device: str = "auto") -> str:
     if device != "auto": return device
     import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+class SettingsError(ValueError):
+    "A setting that is missing or points nowhere: the message names the setting and where its value came from."
+
+DATASETS = {"posetrack17": 17, "posetrack18": 18, "posetrack21": 21}   # --dataset names of the real releases (besides `synth`)
+
+@dataclass
+class SiteData:
+    "A data set as a run uses it: its name, root and detection file, and where each value came from."
+    name: str                         # posetrack17 | posetrack18 | posetrack21 | synth | custom
+    root: str
+    detections: str = ""              # empty: ground-truth boxes
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def version(self) -> int | None: return DATASETS.get(self.name)
+
+    def provenance(self) -> dict:
+        "What a run manifest records: every resolved path with where it came from."
+        return {"dataset": self.name, "data_root": {"path": self.root, "from": self.sources.get("data_root", "")},
+                "detections": {"path": self.detections, "from": self.sources.get("detections", "")} if self.detections else None}
+
+def setting_path(key: str, settings: Settings, sources: dict, flag: str | None = None, must_exist: str = "file") -> tuple[str, str]:
+    "The path of setting `key` (or of `flag`, which wins) and where it came from; '' when unset. A path that is not there is an error."
+    path, src = (str(Path(flag).expanduser().resolve()), "flag") if flag else (getattr(settings, key), sources.get(key, "default"))
+    if path and must_exist:
+        ok = Path(path).is_file() if must_exist == "file" else Path(path).is_dir()
+        if not ok: raise SettingsError(f"{path}: no such {'file' if must_exist == 'file' else 'directory'} ({key}, from {src})")
+    return path, src
+
+def resolve_dataset(dataset: str | None, data: str | None = None, detections: str | None = None,
+                    settings: Settings | None = None, sources: dict | None = None) -> SiteData:
+    "The data set a command uses: by name (`posetrack17|18|21`, `synth`) from the settings, or a root given as `data`."
+    if settings is None: settings, sources = load_settings()
+    if not dataset and not data:
+        raise SettingsError("no data set: pass --dataset posetrack17|posetrack18|posetrack21|synth (roots from settings.ini) or --data DIR")
+    name = dataset or "custom"
+    if name not in (*DATASETS, "synth", "custom"):
+        raise SettingsError(f"--dataset {name}: unknown (known: {', '.join(DATASETS)}, synth)")
+    v = DATASETS.get(name)
+    root_key = f"posetrack{v}_root" if v else "synth_root" if name == "synth" else "data"
+    if data: root, rsrc = str(Path(data).expanduser().resolve()), "flag"
+    elif v: root, rsrc = setting_path(root_key, settings, sources, must_exist="")
+    else: root, rsrc = settings.synth_root, sources.get("synth_root", "default")
+    if not root:
+        raise SettingsError(f"--dataset {name}: {root_key} is not set: name your PoseTrack{v} copy in settings.ini "
+                            f"({sources.get('_file') or 'none found'}), CDPOSE_{root_key.upper()} or --data DIR")
+    if name != "synth" and not Path(root).is_dir():
+        raise SettingsError(f"{root}: no such directory ({root_key}, from {rsrc})")
+    det_key = f"detections{v}" if v else "--detections"
+    dets, dsrc = setting_path(det_key, settings, sources, detections) if v or detections else ("", "")
+    return SiteData(name, root, dets, {"data_root": f"{root_key} from {rsrc}", **({"detections": f"{det_key} from {dsrc}"} if dets else {})})

@@ -22,7 +22,8 @@ from .data import (Frame, Person, Video, posetrack18_dict, posetrack17_dict, pos
 # %% auto #0
 __all__ = ['TINY_SYNTH', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL',
            'SynthConfig', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video',
-           'render_frame', 'labelled_frames', 'synth_video', 'write_variant', 'generate_synthposetrack']
+           'render_frame', 'labelled_frames', 'synth_video', 'write_variant', 'generate_synthposetrack',
+           'write_synthetic_detections']
 
 # %% ../nbs/02_synthetic.ipynb #54c1385b
 @dataclass
@@ -459,3 +460,20 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     if pt17 is not None: write_variant(out, pt17, 17)
     if pt21 is not None: write_variant(out, pt21, 21)
     return out
+
+def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06) -> Path:
+    "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus one low-scoring false box per frame."
+    rng = np.random.default_rng(seed)
+    recs = []
+    for v in videos:
+        for f in v.frames:
+            for p in f.persons:
+                if p.bbox is None: continue
+                x, y, w, h = (float(a) for a in p.bbox)
+                dx, dy, dw, dh = rng.uniform(-jitter, jitter, 4)
+                recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.8, 1.0)), 6),
+                             "bbox": [x + dx * w, y + dy * h, w * (1 + dw), h * (1 + dh)]})
+            if f.persons: recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.05, 0.2)), 6),
+                                       "bbox": [float(a) for a in rng.uniform(0, 40, 4) + [0, 0, 20, 40]]})
+    write_json_atomic(Path(path), recs)
+    return Path(path)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['run_label', 'write_table', 'find_shared', 'reported_numbers', 'ExperimentError', 'experiment_notebooks',
-           'find_experiments_dir', 'run_experiments', 'write_index', 'row_results', 'seed_spread', 'spread_note',
-           'budget_note']
+__all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers', 'ExperimentError',
+           'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'write_index', 'row_results',
+           'evaluation_label', 'seed_spread', 'spread_note', 'budget_note', 'profile_label', 'make_rehearsal_site',
+           'experiment_site']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -34,21 +35,16 @@ def write_table(df: pd.DataFrame, name: str, out_dir: str | Path, title: str, la
     (out / f"{name}.label.json").write_text(json.dumps(label, indent=1))
     return out / f"{name}.md"
 
-def find_shared(start: str | Path | None = None) -> Path | None:
-    "The `shared/` folder beside the repository (or a `CDPOSE_SHARED` folder), if present."
-    import os
-    if os.environ.get("CDPOSE_SHARED"): return Path(os.environ["CDPOSE_SHARED"])
-    p = Path(start or Path.cwd()).resolve()
-    for d in [p, *p.parents]:
-        for cand in (d / "shared", d.parent / "shared"):
-            if (cand / "paper").is_dir(): return cand
-    return None
-
-def reported_numbers(kind: str = "tables") -> pd.DataFrame | None:
-    "The paper's reported numbers (`tables`: Tables 1-3; `ablations`: Tables 4-6), or None when not shipped."
-    s = find_shared()
-    f = s / "paper" / f"reported_{kind}.csv" if s else None
-    return pd.read_csv(f) if f and f.exists() else None
+def reported_numbers(kind: str = "tables") -> pd.DataFrame:
+    "The paper's reported numbers shipped with cdpose (`tables`: Tables 1-3; `ablations`: Tables 4-6), each row with its `source`."
+    from importlib.resources import files
+    f = files("cdpose") / "paper" / f"reported_{kind}.csv"
+    try: df = pd.read_csv(f)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ExperimentError(f"{f}: the paper's reported numbers cannot be read ({type(e).__name__}: {e}); reinstall cdpose") from None
+    need = {"table", "source"} | ({"method", "mean"} if kind == "tables" else {"row", "mean_map"})
+    if not need <= set(df.columns): raise ExperimentError(f"{f}: columns {sorted(need - set(df.columns))} missing")
+    return df
 
 # %% ../nbs/13_tables.ipynb #78a2a0e6
 class ExperimentError(RuntimeError):
@@ -74,15 +70,22 @@ def find_experiments_dir(start: str | Path | None = None) -> Path:
 
 def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_root: str = "", detections: str = "",
                     device: str = "cpu", seed: int = 0, only: list[str] | None = None, nb_dir: str | Path | None = None,
-                    progress: bool = True, runs_dir: str | Path = "") -> dict:
+                    progress: bool = True, runs_dir: str | Path = "", settings_file: str = "", rehearse: bool = False,
+                    from_scratch: bool = False) -> dict:
     "Execute the experiment notebooks with papermill (trained models in `runs_dir`, default `runs/tables`); returns the manifest."
     import papermill as pm
     from tqdm.auto import tqdm
     nb_dir = Path(nb_dir) if nb_dir else find_experiments_dir()
     out = Path(out_dir).resolve(); (out / "executed").mkdir(parents=True, exist_ok=True)
-    params = dict(profile=profile, data_root=data_root, detections=detections, device=device, seed=seed, out_dir=str(out))
+    if rehearse:
+        if profile != "paper": raise ValueError(f"--rehearse rehearses the paper profile, not {profile!r}: use --profile paper")
+        runs_dir = Path(runs_dir or "runs/rehearsal").resolve()
+        settings_file = str(make_rehearsal_site(runs_dir / "site", seed))
+    params = dict(profile=profile, data_root=data_root, detections=detections, device=device, seed=seed, out_dir=str(out),
+                  settings_file=str(Path(settings_file).resolve()) if settings_file else "", rehearse=rehearse, from_scratch=from_scratch)
     if runs_dir: params["runs_dir"] = str(Path(runs_dir).resolve())
-    manifest = {**run_label(profile, data_root or "SynthPoseTrack (generated)", seed, device), "notebooks": []}
+    manifest = {**run_label(profile_label(profile, rehearse, from_scratch), data_root or ("settings: " + params["settings_file"] if
+                settings_file else "SynthPoseTrack (generated)" if profile != "paper" else "settings.ini"), seed, device), "notebooks": []}
     mpath = out / f"manifest_{profile}.json"
     before = json.loads(mpath.read_text()) if only and mpath.exists() else {}   # a partial rerun keeps the rest
     earlier = [{"commit": before.get("commit"), **e} for e in before.get("notebooks", [])]
@@ -127,16 +130,22 @@ def write_index(out_dir: str | Path) -> Path:
 
 # %% ../nbs/13_tables.ipynb #3bc1e332
 def row_results(runs_dir: str | Path, profile: str, seed: int) -> pd.DataFrame:
-    "Best validation result (Head ... Mean) of every trained row, from the run manifests."
+    "Final validation result (Head ... Mean, the final checkpoint) of every trained row, and its best-of-N validation mAP, from the run manifests."
     runs = Path(runs_dir) / f"{profile}_seed{seed}"
     rows = json.loads((runs / "rows.json").read_text())
     out = []
     for row, run in rows.items():
         man = json.loads((Path(run) / "manifest.json").read_text())
-        res = man.get("result") or {}
+        res = man.get("final") or {}
         out.append({"row": row, **{k: res.get(k) for k in ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Mean")},
-                    "wall_s": man.get("wall_time_s"), "run": str(run)})
-    return pd.DataFrame(out)
+                    "best_val_mAP": (man.get("result") or {}).get("val_mAP"), "wall_s": man.get("wall_time_s"), "run": str(run)})
+    return pd.DataFrame(out, columns=["row", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Mean", "best_val_mAP", "wall_s", "run"])
+
+def evaluation_label(site: dict, release: str, flip: bool) -> str:
+    "How a table's numbers were measured: which boxes, which checkpoint, which flip setting."
+    dets = (site["releases"].get(release) or {}).get("detections")
+    return (f"{'detected boxes (' + Path(dets).name + ')' if dets else 'ground-truth boxes'}, final checkpoint, "
+            f"flip test {'on' if flip else 'off'}")
 
 def seed_spread(ours: pd.DataFrame) -> pd.Series:
     "|mAP(seed) - mAP(seed + 1)| of every row of `row_results(...)` that was trained with two seeds."
@@ -154,8 +163,73 @@ def spread_note(ours: pd.DataFrame) -> str:
             f"{max(s.max(), 0.1):.1f} mAP or less as noise.")
 
 def budget_note(runs_dir: str | Path, profile: str, seed: int) -> str:
-    "A sentence on the stage-2 budget of the ablation rows against the full model's."
+    "A sentence on the stage-2 budget of the ablation rows against the full model's (and on the CPU profiles' stage 1)."
     m = json.loads((Path(runs_dir) / f"{profile}_seed{seed}" / "models.json").read_text())
-    if m["row_epochs"] == m["full_epochs"]: return f"Every row trains stage 2 for the profile's {m['full_epochs']:g} epochs."
+    s1 = (" Deviation from the paper: every row starts from this profile's single-frame stage 1, which stands in for COCO "
+          "pre-training." if m.get("stage1") else " Every row starts from the COCO-pretrained backbone, as in the paper.")
+    if m["row_epochs"] == m["full_epochs"]: return f"Every row trains for the profile's {m['full_epochs']:g} epochs." + s1
     return (f"Every row trains stage 2 for {m['row_epochs']:g} epoch(s), the profile's full model for {m['full_epochs']:g}: "
-            "the rows compare components at one short budget, so their mAPs sit below the full model's in Tables 1-3.")
+            "the rows compare components at one short budget, so their mAPs sit below the full model's in Tables 1-3." + s1)
+
+# %% ../nbs/13_tables.ipynb #a7e2c3d1
+REHEARSAL_SYNTH = dict(train_videos=2, val_videos=1, min_frames=6, max_frames=6, image_size=(192, 144), max_people=1, dense_labelled=2)
+REHEARSAL_OVERRIDES = {"max_steps": 1, "stage2.batch_size": 2, "stage2.warmup_steps": 1, "num_workers": 0, "cache_images": True,
+                       "amp_cpu": True, "checkpoint_every": 1000, "log_every": 1}
+
+def profile_label(profile: str, rehearse: bool = False, from_scratch: bool = False) -> str:
+    "The profile as tables name it: a rehearsal or a run without COCO-pretrained weights says so."
+    if rehearse: return f"{profile} (rehearsal: paper-size models for one step on SynthPoseTrack, random-valued checkpoints; numbers mean nothing)"
+    return f"{profile} (from scratch: no COCO-pretrained weights)" if from_scratch and profile == "paper" else profile
+
+def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
+    "A site as a PoseTrack user has one, made from SynthPoseTrack: the PoseTrack17/18/21 layouts, a detection file per release, ViTPose-B and HRNet-W48 files in the released formats (random values), and the settings.ini naming them; returns that file."
+    from dataclasses import replace
+    from cdpose.synthetic import SynthConfig, generate_synthposetrack, write_synthetic_detections
+    from cdpose.backbone import write_released_checkpoint
+    from cdpose.data import load_posetrack
+    root = Path(root).resolve()
+    ini = root / "settings.ini"
+    if ini.exists(): return ini                    # written last: a site with it is complete
+    generate_synthposetrack(root / "PoseTrack18", seed, replace(SynthConfig(), **REHEARSAL_SYNTH), progress=False,
+                            pt17=root / "PoseTrack17", pt21=root / "PoseTrack21")
+    for v in (17, 18, 21):
+        write_synthetic_detections(load_posetrack(root / f"PoseTrack{v}", "val", progress=False).videos, root / f"detections_pt{v}_val.json", seed)
+    write_released_checkpoint(root / "vitpose_base_coco_256x192.pth", "vit_base", seed=seed)
+    write_released_checkpoint(root / "pose_hrnet_w48_256x192.pth", "hrnet_w48", seed=seed)
+    lines = ["# written by cdpose tables --rehearse: a PoseTrack site made of SynthPoseTrack and random-valued released checkpoints", "[cdpose]"]
+    lines += [f"posetrack{v}_root = PoseTrack{v}" for v in (17, 18, 21)] + [f"detections{v} = detections_pt{v}_val.json" for v in (17, 18, 21)]
+    lines += ["vit_checkpoint = vitpose_base_coco_256x192.pth", "hrnet_checkpoint = pose_hrnet_w48_256x192.pth", "device = cpu", "output_dir = runs"]
+    tmp = root / ".settings.ini.tmp"; tmp.write_text("\n".join(lines) + "\n"); tmp.replace(ini)
+    return ini
+
+def experiment_site(profile: str, runs: Path, data_root: str = "", detections: str = "", settings_file: str = "",
+                    seed: int = 0, rehearse: bool = False) -> dict:
+    "What the tables train and evaluate on: per PoseTrack release its root and detection file (with their sources), and the release Tables 4-6 use."
+    from cdpose.settings import DATASETS, SettingsError, load_settings, resolve_dataset
+    from cdpose.data import load_posetrack
+    settings, sources = load_settings(settings_file or None)
+    site = {"synthetic": False, "rehearsal": rehearse, "settings_file": sources.get("_file", ""), "releases": {}, "left_out": {}}
+    if data_root:                                            # one root given: its own release only
+        v = int(load_posetrack(data_root, "val", check_images=False, progress=False).format[-2:])
+        d = resolve_dataset(None, data_root, detections or None, settings, sources)
+        site["releases"][str(v)] = {"root": d.root, "detections": d.detections, "sources": d.sources}
+        site["synthetic"] = (Path(data_root) / "synth.json").exists()
+    elif profile != "paper":                                 # the CPU profiles: SynthPoseTrack in the three layouts
+        from cdpose.synthetic import SynthConfig, TINY_SYNTH, generate_synthposetrack
+        base = (runs.parent / f"synth_{profile}_seed{seed}").resolve()
+        if not (base / "pt18" / "annotations").is_dir():
+            generate_synthposetrack(base / "pt18", seed=seed, config=TINY_SYNTH if profile == "tiny" else SynthConfig(),
+                                    pt17=base / "pt17", pt21=base / "pt21", progress=False)
+        for v in (17, 18, 21):
+            site["releases"][str(v)] = {"root": str(base / f"pt{v}"), "detections": str(Path(detections).resolve()) if detections else "",
+                                        "sources": {"data_root": "generated SynthPoseTrack"}}
+        site["synthetic"], site["train_root"] = True, str(base / "pt18")   # one model, trained on the PoseTrack18 layout
+    else:                                                    # paper: every release the settings name
+        for name, v in DATASETS.items():
+            try: d = resolve_dataset(name, None, None, settings, sources)
+            except SettingsError as e: site["left_out"][str(v)] = str(e); continue
+            site["releases"][str(v)] = {"root": d.root, "detections": d.detections, "sources": d.sources}
+        if not site["releases"]: raise SettingsError("--profile paper: no PoseTrack root is configured: " + "; ".join(site["left_out"].values()))
+    site["ablation_release"] = ("17" if "17" in site["releases"] else None) if profile == "paper" and not data_root else \
+                               ("18" if site["synthetic"] and not data_root else next(iter(site["releases"])))
+    return site

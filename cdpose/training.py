@@ -21,21 +21,22 @@ from .data import (ClipConfig, DataError, PoseTrackClips, Person, apply_affine, 
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .model import CDPose, ModelConfig, LossConfig, cdpose_loss, NonFiniteLossError, ablation
-from .backbone import import_pose_checkpoint, CheckpointError
+from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
 from .evaluation import evaluate_pckh
+from .settings import Settings, SiteData, load_settings, resolve_dataset, resolve_device, setting_path
 
 # %% auto #0
-__all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'set_field', 'sync_geometry', 'config_dict', 'predict_heatmaps',
-           'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model', 'evaluate_predictions',
-           'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'Trainer', 'model_config_from',
-           'load_trained', 'train']
+__all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'set_field', 'sync_geometry', 'config_dict',
+           'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model',
+           'evaluate_predictions', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'Trainer',
+           'model_config_from', 'load_trained', 'site_config', 'train']
 
 # %% ../nbs/09_training.ipynb #49e36071
 @dataclass
 class StageConfig:
     "Optimisation of one stage."
     epochs: float = 1.0
-    lr: float = 5e-4
+    lr: float | None = 5e-4         # None: the backbone family's rate (`cdpose.backbone.BACKBONE_RECIPES`: ViT 5e-4, HRNet 1e-3)
     batch_size: int = 32            # global batch (split across processes under torchrun)
     weight_decay: float = 0.1
     warmup_steps: int = 50
@@ -49,8 +50,8 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
-    stage1: StageConfig = field(default_factory=lambda: StageConfig(epochs=10, lr=5e-4, batch_size=64))
-    stage2: StageConfig = field(default_factory=lambda: StageConfig(epochs=100, lr=5e-4, batch_size=32))
+    stage1: StageConfig = field(default_factory=lambda: StageConfig(epochs=0, lr=None, batch_size=64))   # the paper: no single-frame stage
+    stage2: StageConfig = field(default_factory=lambda: StageConfig(epochs=100, lr=None, batch_size=32))
     seed: int = 0
     eval_every: float = 10.0        # epochs of stage 2 between validations (and at the end)
     checkpoint_every: int = 500     # steps between checkpoints (and at the end of every epoch)
@@ -58,8 +59,10 @@ class TrainConfig:
     num_workers: int = 4
     cache_images: bool = False
     amp: bool = True                # bf16 autocast on GPU
+    amp_cpu: bool = False           # bf16 autocast on CPU too (the rehearsal checks that it runs)
     flip_test: bool = True
-    init_checkpoint: str = ""       # COCO-pretrained single-frame weights (ViTPose / HRNet); empty: stage 1 from scratch
+    init_checkpoint: str = ""       # COCO-pretrained single-frame weights (ViTPose / HRNet format) that the first stage starts from
+    pretrained: bool = False        # init_checkpoint is required (paper); `cdpose train --from-scratch` turns it off
     detections: str = ""            # validation boxes (COCO results / DCPose format); empty: ground-truth boxes
     max_steps: int = 0              # stop stage 2 after this many steps (0: no limit); for benchmarks
     stage1_checkpoint: str = ""     # start stage 2 from this stage-1 result (`stage1.pt`) instead of running stage 1
@@ -73,7 +76,7 @@ def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
                        fusion_cfg=FusionConfig(dim=48, heads=4, layers=1, head_dim=24))
 
 PROFILES: dict[str, TrainConfig] = {
-    "paper": TrainConfig(),
+    "paper": TrainConfig(pretrained=True),
     "smoke": TrainConfig(profile="smoke", model=_smoke_model(),
                          clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0, scale_factor=0.15,
                                          half_body_prob=0.0),
@@ -98,7 +101,14 @@ def profile(name: str, overrides: list[str] | dict | None = None) -> TrainConfig
     for item in items:
         if len(item) != 2: raise ValueError(f"override {item[0]!r} is not key=value")
         set_field(cfg, *item)
-    return sync_geometry(cfg)
+    return apply_recipe(sync_geometry(cfg))
+
+def apply_recipe(cfg: TrainConfig) -> TrainConfig:
+    "Fill every stage learning rate left as None with the backbone family's (`backbone_recipe`)."
+    lr = backbone_recipe(cfg.model.backbone).lr
+    for st in (cfg.stage1, cfg.stage2):
+        if st.lr is None: st.lr = lr
+    return cfg
 
 def set_field(cfg, key: str, value):
     "Set a (dotted) field of a nested dataclass from a value or its string form."
@@ -254,9 +264,11 @@ def _set_rng_state(s: dict):
     if s.get("cuda") is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
 class Trainer:
-    "Runs both stages of a `TrainConfig` on a PoseTrack-format root, writing to `out`."
-    def __init__(self, cfg: TrainConfig, data: str | Path, out: str | Path, device: str = "cpu", progress: bool = True):
-        self.cfg, self.data, self.out, self.progress = sync_geometry(copy.deepcopy(cfg)), Path(data), Path(out), progress
+    "Runs both stages of a `TrainConfig` on a PoseTrack-format root, writing to `out`; `site` says where each path came from."
+    def __init__(self, cfg: TrainConfig, data: str | Path, out: str | Path, device: str = "cpu", progress: bool = True,
+                 site: dict | None = None):
+        self.cfg, self.data, self.out, self.progress = apply_recipe(sync_geometry(copy.deepcopy(cfg))), Path(data), Path(out), progress
+        self.site, self.last_val, self.final = site or {}, None, None
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
@@ -268,11 +280,39 @@ class Trainer:
         self.ckpt_dir = self.out / "checkpoints"
 
     # -- data -------------------------------------------------------------------------------------------
+    def _from(self, key: str) -> str:
+        "Where the path of `key` came from (a setting, a flag), for error messages."
+        src = (self.site.get(key) or {}).get("from") if isinstance(self.site.get(key), dict) else None
+        return f" [{key}: {src}]" if src else ""
+
     def _datasets(self):
         c = self.cfg
-        self.train_data = load_posetrack(self.data, "train", progress=self.progress and self.main)
-        self.val_data = load_posetrack(self.data, "val", progress=self.progress and self.main)
-        self.val_dets = load_detections(c.detections, self.val_data.videos) if c.detections else None
+        try:
+            self.train_data = load_posetrack(self.data, "train", progress=self.progress and self.main)
+            self.val_data = load_posetrack(self.data, "val", progress=self.progress and self.main)
+        except DataError as e: e.args = (f"{e}{self._from('data_root')}",); raise
+        try: self.val_dets = load_detections(c.detections, self.val_data.videos) if c.detections else None
+        except DataError as e: e.args = (f"{e}{self._from('detections')}",); raise
+
+    def _import_release(self) -> dict | None:
+        "The released single-frame network (`init_checkpoint`), imported losslessly: its state dict, or None without one."
+        c = self.cfg
+        if not c.init_checkpoint:
+            if c.pretrained:
+                key = backbone_recipe(c.model.backbone).checkpoint_setting
+                raise CheckpointError(f"profile {c.profile} starts from a COCO-pretrained {c.model.backbone} checkpoint: set {key} in settings.ini "
+                                      f"(or CDPOSE_{key.upper()}, or --set init_checkpoint=FILE), or pass --from-scratch")
+            return None
+        try: return import_pose_checkpoint(self._model_without_space(), c.init_checkpoint).state_dict()
+        except CheckpointError as e: e.args = (f"{e}{self._from('init_checkpoint')}",); raise
+
+    def _init_from_release(self, model: CDPose, release: dict) -> dict:
+        "Copy the released backbone (and classic head, where `model` has one) into `model`; every backbone tensor must arrive."
+        sd = {k: v for k, v in release.items() if k.startswith("backbone.") or (model.head is not None and k.startswith("head."))}
+        missing = [k for k in model.state_dict() if k.startswith("backbone.") and k not in sd]
+        if missing: raise CheckpointError(f"{self.cfg.init_checkpoint}: the backbone lacks {len(missing)} tensors ({', '.join(missing[:4])})")
+        model.load_state_dict(sd, strict=False)
+        return {"checkpoint": self.cfg.init_checkpoint, "tensors": len(sd), "head": model.head is not None}
 
     def _loader(self, stage: int, epoch: int, start_batch: int):
         c = self.cfg
@@ -355,7 +395,7 @@ class Trainer:
              "data_root": str(self.data.resolve()), "data_fingerprint": data_fingerprint(self.data), "device": str(self.device),
              "device_name": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else platform.processor() or platform.machine(),
              "world_size": self.world, "torch": torch.__version__, "timm": timm.__version__, "python": platform.python_version(),
-             "config": config_dict(self.cfg), **extra}
+             "site": self.site, "config": config_dict(self.cfg), **extra}
         path = self.out / "manifest.json"
         old = json.loads(path.read_text()) if path.exists() else {}
         from cdpose.data import write_json_atomic
@@ -376,28 +416,28 @@ class Trainer:
         elif (self.ckpt_dir / "last.pt").exists():
             raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, or choose another --out")
         if self.world > 1: dist.barrier()          # every process has checked the run folder before anyone writes to it
-        self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running")
+        release = self._import_release() if ck is None else None   # before any data is read: a bad checkpoint fails first
+        self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not c.init_checkpoint)
         self._datasets()
         torch.manual_seed(c.seed); np.random.seed(c.seed); random.seed(c.seed)
         stage1_state = None
         if c.stage1_checkpoint:
             stage1_state = load_checkpoint(c.stage1_checkpoint)["model"]
         elif (ck is None or ck["stage"] == 1) and c.stage1.epochs > 0:
-            stage1_state = self._run_stage(1, ck)
+            stage1_state = self._run_stage(1, ck, release=release)
         if c.stage2.epochs <= 0:           # stage 1 only (shared by several stage-2 runs)
             self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=None)
             return {}
-        result = self._run_stage(2, ck if ck and ck["stage"] == 2 else None, init=stage1_state)
-        self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=result)
+        result = self._run_stage(2, ck if ck and ck["stage"] == 2 else None, init=stage1_state, release=release)
+        self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=result, final=self.final)
         return result
 
-    def _run_stage(self, stage: int, ck: dict | None, init: dict | None = None) -> dict | None:
+    def _run_stage(self, stage: int, ck: dict | None, init: dict | None = None, release: dict | None = None) -> dict | None:
         c = self.cfg
         st = c.stage1 if stage == 1 else c.stage2
         model = self._model(stage).to(self.device)
-        if stage == 1 and ck is None and c.init_checkpoint:   # a released single-frame network: backbone and head only
-            if model.space is None: import_pose_checkpoint(model, c.init_checkpoint)
-            else: model.load_state_dict(import_pose_checkpoint(self._model_without_space(), c.init_checkpoint).state_dict(), strict=False)
+        if ck is None and release is not None and (stage == 1 or init is None):   # the first stage run starts from the released network
+            self._manifest(init=self._init_from_release(model, release))
         if stage == 2 and ck is None and init is not None:   # stage 1's backbone, and its head or semantic space where the model has one
             own = model.state_dict()
             model.load_state_dict({k: v for k, v in init.items() if k in own and own[k].shape == v.shape}, strict=False)
@@ -421,7 +461,7 @@ class Trainer:
         eval_steps = max(1, int(round(c.eval_every * spe))) if stage == 2 else 0
         bar = tqdm(total=total, initial=step, desc=f"stage {stage}", disable=not (self.progress and self.main), dynamic_ncols=True)
         self._t_log = time.time()
-        amp = c.amp and self.device.type == "cuda"
+        amp = c.amp and (self.device.type == "cuda" or c.amp_cpu)
         while step < total:
             dl, n_batches = self._loader(stage, epoch, batch0)
             t_wait, t_last = 0.0, time.time()
@@ -429,7 +469,7 @@ class Trainer:
                 t_data = time.time()
                 batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
                 model.train()
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
                     out = model(batch["images"], batch["transform"] if c.clip.crop_mode == "track" else None)
                     try: terms = cdpose_loss(core, batch, out, lcfg)
                     except NonFiniteLossError as e:
@@ -468,6 +508,8 @@ class Trainer:
         if stage == 1:
             self._save("stage1.pt", {"stage": 1, "model": core.state_dict(), "config": config_dict(self.cfg)})
             return core.state_dict()
+        self.final = self.last_val if self.last_val and self.last_val["step"] == total else None
+        self._save("final.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg), "val": self.final})
         return best
 
     def _validate(self, core, stage, epoch, step, best, opt, sched, nxt) -> dict:
@@ -480,6 +522,7 @@ class Trainer:
         row = {"stage": stage, "epoch": epoch, "step": step, "val_mAP": res.summary["Mean"],
                **{f"val_{k}": v for k, v in res.summary.items() if k != "Mean"}}
         self._log(row)
+        self.last_val = {"val_mAP": res.summary["Mean"], "step": step, **res.summary}
         if res.summary["Mean"] > best["val_mAP"]:
             best = {"val_mAP": res.summary["Mean"], "step": step, **{k: v for k, v in res.summary.items()}}
             self._save("best.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg), "val": best})
@@ -508,12 +551,31 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[CDPose, dict]:
     return model.to(device).eval(), ck
 
 # %% ../nbs/09_training.ipynb #60a87fed
+def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: dict, from_scratch: bool = False) -> tuple[TrainConfig, dict]:
+    "`cfg` with the paths it takes from the site (the data set's detection file, the backbone family's COCO checkpoint) and their provenance."
+    cfg, site = copy.deepcopy(cfg), data.provenance()
+    if cfg.detections: site["detections"] = {"path": cfg.detections, "from": "--set detections"}
+    elif data.detections: cfg.detections = data.detections
+    if from_scratch: cfg.pretrained, cfg.init_checkpoint = False, ""
+    elif cfg.init_checkpoint: site["init_checkpoint"] = {"path": cfg.init_checkpoint, "from": "--set init_checkpoint"}
+    elif cfg.pretrained:
+        key = backbone_recipe(cfg.model.backbone).checkpoint_setting
+        path, src = setting_path(key, settings, sources)
+        if path: cfg.init_checkpoint, site["init_checkpoint"] = path, {"path": path, "from": f"{key} from {src}"}
+    return cfg, site
+
 def train(profile_name: str = "smoke", data: str | Path | None = None, out: str | Path = "runs/smoke", overrides=None,
-          resume: bool = False, device: str = "auto", progress: bool = True) -> dict:
-    "Train profile `profile_name` (with `key=value` overrides) on a PoseTrack-format root; returns the best validation result."
-    from cdpose.settings import resolve_device
-    cfg = profile(profile_name, overrides)
-    try: return Trainer(cfg, data, out, resolve_device(device), progress).run(resume)
+          resume: bool = False, device: str | None = None, progress: bool = True, dataset: str | None = None,
+          detections: str | None = None, from_scratch: bool = False, settings_file: str | None = None) -> dict:
+    "Train profile `profile_name` (with `key=value` overrides) on a data set named in the settings or a root; returns the best validation result."
+    settings, sources = load_settings(settings_file, device=device)
+    site_data = resolve_dataset(dataset, str(data) if data else None, detections, settings, sources)
+    if site_data.name == "synth" and not Path(site_data.root, "annotations").is_dir():
+        from cdpose.synthetic import generate_synthposetrack
+        print(f"generating SynthPoseTrack (seed 0) in {site_data.root}")
+        generate_synthposetrack(site_data.root, seed=0)
+    cfg, site = site_config(profile(profile_name, overrides), site_data, settings, sources, from_scratch)
+    try: return Trainer(cfg, site_data.root, out, resolve_device(settings.device), progress, site).run(resume)
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
 

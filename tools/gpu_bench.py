@@ -1,0 +1,110 @@
+"""The GPU check's measurements (run by tools/gpu_check.sh): paper-size training throughput and peak memory
+under torchrun (NCCL on GPUs, gloo on CPU), and streaming video inference against the single-frame baseline.
+`--toy` shrinks every model so that the same code runs on a CPU in seconds (tests/test_gpu_check.py)."""
+import argparse, json, os, time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from cdpose.data import PoseTrackClips, load_posetrack
+from cdpose.inference import Predictor, annotated_boxes
+from cdpose.model import CDPose, cdpose_loss
+from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_video
+from cdpose.training import profile
+
+def paper_config(backbone: str, toy: bool):
+    "The paper profile's configuration for `backbone`; with `toy`, the tiny profile's sizes on the same code path."
+    if not toy: return profile("paper", [f"model.backbone={backbone}"])
+    tiny = profile("tiny")
+    return replace(tiny, model=replace(tiny.model, backbone="hrnet_w18_small" if backbone.startswith("hrnet") else "vit_tiny"))
+
+def data_root(work: Path) -> Path:
+    root = work / "synth"
+    if not (root / "annotations").is_dir(): generate_synthposetrack(root, seed=0, config=TINY_SYNTH, progress=False)
+    return root
+
+def train(args):
+    world, rank = int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("RANK", 0))
+    cuda = torch.cuda.is_available() and not args.toy
+    if world > 1: dist.init_process_group("nccl" if cuda else "gloo")
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")
+    if cuda: torch.cuda.set_device(device)
+    cfg = paper_config(args.backbone, args.toy)
+    work = Path(args.work); work.mkdir(parents=True, exist_ok=True)
+    if rank == 0: data_root(work)
+    if world > 1: dist.barrier()
+    ds = PoseTrackClips(load_posetrack(data_root(work), "train", progress=False).videos, cfg.clip, train=True, seed=rank, cache_images=True)
+    per_rank = max(1, args.batch // world)
+    batch = torch.utils.data.default_collate([ds[(rank * per_rank + i) % len(ds)] for i in range(per_rank)])
+    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+    model = CDPose(cfg.model).to(device)
+    sync_bn = cuda and world > 1 and any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    if sync_bn: model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
+    opt = torch.optim.AdamW(ddp.parameters(), lr=1e-4)
+    times = []
+    for step in range(args.warmup + args.steps):
+        if cuda: torch.cuda.synchronize()
+        t = time.perf_counter()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda or args.toy):
+            out = ddp(batch["images"]); loss = cdpose_loss(model, batch, out, cfg.loss)["loss"]
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        if cuda: torch.cuda.synchronize()
+        if step >= args.warmup: times.append(time.perf_counter() - t)
+    step_s = sorted(times)[len(times) // 2]
+    row = {"measure": f"training, {cfg.model.backbone} {'x'.join(map(str, cfg.model.input_size))}, T={cfg.clip.T}",
+           "processes": world, "global batch (clips)": per_rank * world, "bf16": cuda or args.toy, "SyncBatchNorm": sync_bn,
+           "backend": dist.get_backend() if world > 1 else "none", "median step (s)": round(step_s, 4),
+           "clips/s": round(per_rank * world / step_s, 2),
+           "peak memory per GPU (GiB)": round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if cuda else None}
+    if rank == 0: (work / f"train_{args.backbone}.json").write_text(json.dumps(row))
+    if world > 1: dist.destroy_process_group()
+
+def infer(args):
+    cuda = torch.cuda.is_available() and not args.toy
+    device = "cuda" if cuda else "cpu"
+    cfg = paper_config("vit_base", args.toy)
+    video, images = synth_video(0, "val", 900, replace(TINY_SYNTH, min_frames=args.frames, max_frames=args.frames, dense_labelled=args.frames))
+    boxes, tracks = annotated_boxes(video)
+    torch.manual_seed(0)
+    rows = []
+    for name, mc in (("streaming, full model", cfg.model), ("single-frame baseline", replace(cfg.model, semantic_space=False, fusion=False))):
+        p = Predictor(CDPose(mc).eval(), cfg.clip.T, device, batch_size=64)
+        p.predict_video(images[:3], boxes[:3], tracks[:3])               # warm-up
+        if cuda: torch.cuda.synchronize()
+        t = time.perf_counter(); p.predict_video(images, boxes, tracks)
+        if cuda: torch.cuda.synchronize()
+        dt = time.perf_counter() - t
+        rows.append({"measure": f"inference, {name} ({mc.backbone}, T={cfg.clip.T})", "person-frames": p.stats["person_frames"],
+                     "seconds": round(dt, 3), "person-frames/s": round(p.stats["person_frames"] / dt, 1)})
+    rows[0]["streaming / baseline"] = round(rows[0]["person-frames/s"] / rows[1]["person-frames/s"], 3)
+    Path(args.work, "infer.json").write_text(json.dumps(rows))
+
+def table(args):
+    import pandas as pd
+    from cdpose.tables import run_label, write_table
+    work = Path(args.work)
+    train_rows = [json.loads(p.read_text()) for p in sorted(work.glob("train_*.json"))]
+    infer_rows = json.loads((work / "infer.json").read_text())
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.toy else "cpu (toy sizes)"
+    label = run_label("paper" if not args.toy else "toy (CPU test of the GPU check; numbers mean nothing)", "SynthPoseTrack clips (generated)", 0, dev)
+    write_table(pd.DataFrame(train_rows), "benchmark_gpu", args.out, "GPU check: paper-size training throughput and memory", label,
+                notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
+                      "backward and AdamW. bf16 autocast; HRNet-W48 with SyncBatchNorm across processes.")
+    write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", args.out, "GPU check: streaming inference against the single-frame baseline",
+                label, notes=f"One generated video of {args.frames} frames, every frame annotated, untrained weights (time does not depend on them), "
+                             "frames in memory, batches of 64 crops, after a warm-up.")
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("job", choices=["train", "infer", "table"])
+    p.add_argument("--backbone", default="vit_base")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--steps", type=int, default=10); p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--frames", type=int, default=60)
+    p.add_argument("--toy", action="store_true")
+    p.add_argument("--work", default="runs/gpu_check"); p.add_argument("--out", default="paper_tables")
+    a = p.parse_args()
+    {"train": train, "infer": infer, "table": table}[a.job](a)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The GPU check of the paper path: paper-size training (ViT-B, and HRNet-W48 with SyncBatchNorm) under
+# torchrun with NCCL at batch 32 in bf16, and streaming inference against the single-frame baseline;
+# writes paper_tables/benchmark_gpu.md and benchmark_gpu_inference.md. About 3-5 minutes on one H100.
+#   tools/gpu_check.sh            on a CUDA machine (all visible GPUs)
+#   tools/gpu_check.sh --toy      anywhere: toy sizes on the CPU (what the tests run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOY=""; [ "${1:-}" = "--toy" ] && TOY="--toy"
+OUT="${GPU_CHECK_OUT:-paper_tables}"; WORK="${GPU_CHECK_WORK:-runs/gpu_check}"
+if [ -n "$TOY" ]; then NPROC=2; STEPS="--steps 1 --warmup 1 --batch 2"; FRAMES=6
+else NPROC=$(python -c "import torch; print(max(1, torch.cuda.device_count()))"); STEPS="--steps 10 --warmup 3 --batch 32"; FRAMES=60; fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+for BB in vit_base hrnet_w48; do
+  python -m torch.distributed.run --standalone --nproc_per_node "$NPROC" tools/gpu_bench.py train --backbone "$BB" $STEPS $TOY --work "$WORK"
+done
+python tools/gpu_bench.py infer --frames "$FRAMES" $TOY --work "$WORK"
+python tools/gpu_bench.py table $TOY --work "$WORK" --out "$OUT" --frames "$FRAMES"
+echo "GPU check written to $OUT/benchmark_gpu.md and $OUT/benchmark_gpu_inference.md"
