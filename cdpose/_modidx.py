@@ -302,6 +302,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'cdpose.tables.evaluation_label': ('tables.html#evaluation_label', 'cdpose/tables.py'),
                                'cdpose.tables.experiment_notebooks': ('tables.html#experiment_notebooks', 'cdpose/tables.py'),
                                'cdpose.tables.experiment_site': ('tables.html#experiment_site', 'cdpose/tables.py'),
+                               'cdpose.tables.final_result': ('tables.html#final_result', 'cdpose/tables.py'),
                                'cdpose.tables.find_experiments_dir': ('tables.html#find_experiments_dir', 'cdpose/tables.py'),
                                'cdpose.tables.make_rehearsal_site': ('tables.html#make_rehearsal_site', 'cdpose/tables.py'),
                                'cdpose.tables.profile_label': ('tables.html#profile_label', 'cdpose/tables.py'),

@@ -115,7 +115,9 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: checkpoint file not found")
     try: obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from None
+    except Exception as e:
+        why = (str(e).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {why})") from None
     for k in ("state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(k), dict): obj = obj[k]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):

@@ -461,8 +461,8 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     if pt21 is not None: write_variant(out, pt21, 21)
     return out
 
-def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06) -> Path:
-    "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus one low-scoring false box per frame."
+def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06, false_boxes: bool = True) -> Path:
+    "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."
     rng = np.random.default_rng(seed)
     recs = []
     for v in videos:
@@ -473,7 +473,7 @@ def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, j
                 dx, dy, dw, dh = rng.uniform(-jitter, jitter, 4)
                 recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.8, 1.0)), 6),
                              "bbox": [x + dx * w, y + dy * h, w * (1 + dw), h * (1 + dh)]})
-            if f.persons: recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.05, 0.2)), 6),
+            if f.persons and false_boxes: recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.05, 0.2)), 6),
                                        "bbox": [float(a) for a in rng.uniform(0, 40, 4) + [0, 0, 20, 40]]})
     write_json_atomic(Path(path), recs)
     return Path(path)

@@ -13,8 +13,8 @@ import pandas as pd
 # %% auto #0
 __all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers', 'ExperimentError',
            'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'write_index', 'row_results',
-           'evaluation_label', 'seed_spread', 'spread_note', 'budget_note', 'profile_label', 'make_rehearsal_site',
-           'experiment_site']
+           'final_result', 'evaluation_label', 'seed_spread', 'spread_note', 'budget_note', 'profile_label',
+           'make_rehearsal_site', 'experiment_site']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -141,6 +141,15 @@ def row_results(runs_dir: str | Path, profile: str, seed: int) -> pd.DataFrame:
                     "best_val_mAP": (man.get("result") or {}).get("val_mAP"), "wall_s": man.get("wall_time_s"), "run": str(run)})
     return pd.DataFrame(out, columns=["row", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "Mean", "best_val_mAP", "wall_s", "run"])
 
+def final_result(checkpoint: str | Path, root: str | Path, detections: str, flip: bool) -> dict | None:
+    "The final validation a run recorded for `checkpoint` (`RUN/checkpoints/final.pt`), if it was measured on `root` with these boxes and flip setting."
+    m = Path(checkpoint).parent.parent / "manifest.json"
+    if Path(checkpoint).name != "final.pt" or not m.exists(): return None
+    man = json.loads(m.read_text())
+    same = (man.get("data_root") == str(Path(root).resolve()) and man["config"].get("detections", "") == (detections or "")
+            and man["config"].get("flip_test") == flip)
+    return man.get("final") if same else None
+
 def evaluation_label(site: dict, release: str, flip: bool) -> str:
     "How a table's numbers were measured: which boxes, which checkpoint, which flip setting."
     dets = (site["releases"].get(release) or {}).get("detections")
@@ -167,13 +176,14 @@ def budget_note(runs_dir: str | Path, profile: str, seed: int) -> str:
     m = json.loads((Path(runs_dir) / f"{profile}_seed{seed}" / "models.json").read_text())
     s1 = (" Deviation from the paper: every row starts from this profile's single-frame stage 1, which stands in for COCO "
           "pre-training." if m.get("stage1") else " Every row starts from the COCO-pretrained backbone, as in the paper.")
+    if m.get("max_steps"): return f"Every row trains for {m['max_steps']} step(s) only (max_steps: a rehearsal of the path, not a result)." + s1
     if m["row_epochs"] == m["full_epochs"]: return f"Every row trains for the profile's {m['full_epochs']:g} epochs." + s1
     return (f"Every row trains stage 2 for {m['row_epochs']:g} epoch(s), the profile's full model for {m['full_epochs']:g}: "
             "the rows compare components at one short budget, so their mAPs sit below the full model's in Tables 1-3." + s1)
 
 # %% ../nbs/13_tables.ipynb #a7e2c3d1
 REHEARSAL_SYNTH = dict(train_videos=2, val_videos=1, min_frames=6, max_frames=6, image_size=(192, 144), max_people=1, dense_labelled=2)
-REHEARSAL_OVERRIDES = {"max_steps": 1, "stage2.batch_size": 2, "stage2.warmup_steps": 1, "num_workers": 0, "cache_images": True,
+REHEARSAL_OVERRIDES = {"max_steps": 1, "stage2.batch_size": 1, "stage2.warmup_steps": 1, "num_workers": 0, "cache_images": True,
                        "amp_cpu": True, "checkpoint_every": 1000, "log_every": 1}
 
 def profile_label(profile: str, rehearse: bool = False, from_scratch: bool = False) -> str:
@@ -193,7 +203,8 @@ def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
     generate_synthposetrack(root / "PoseTrack18", seed, replace(SynthConfig(), **REHEARSAL_SYNTH), progress=False,
                             pt17=root / "PoseTrack17", pt21=root / "PoseTrack21")
     for v in (17, 18, 21):
-        write_synthetic_detections(load_posetrack(root / f"PoseTrack{v}", "val", progress=False).videos, root / f"detections_pt{v}_val.json", seed)
+        write_synthetic_detections(load_posetrack(root / f"PoseTrack{v}", "val", progress=False).videos, root / f"detections_pt{v}_val.json", seed,
+                                   false_boxes=False)   # every box costs 2T+1 backbone passes per view: the rehearsal keeps to the people
     write_released_checkpoint(root / "vitpose_base_coco_256x192.pth", "vit_base", seed=seed)
     write_released_checkpoint(root / "pose_hrnet_w48_256x192.pth", "hrnet_w48", seed=seed)
     lines = ["# written by cdpose tables --rehearse: a PoseTrack site made of SynthPoseTrack and random-valued released checkpoints", "[cdpose]"]
