@@ -91,7 +91,7 @@ def test_reported_numbers_ship_with_the_package(tmp_path):
                    "--only", "train_models", "tables123", "table4", cwd=clone)
     assert r.returncode == 0, r.stderr[-3000:]
     t1, t4 = (tmp_path / "t" / "table1.md").read_text(), (tmp_path / "t" / "table4.md").read_text()
-    assert "paper: DCPose (HRNet-W48)" in t1 and "paper: ours (VIT-B)" in t1 and "paper: DSTA" in t4
+    assert "paper: DCPose (HRNet-W48)" in t1 and "paper: ours (ViT-B)" in t1 and "paper: DSTA" in t4
     from cdpose.tables import reported_numbers
     rep = reported_numbers("ablations")
     assert rep.set_index("row").loc["Z only", "mean_map"] == 12.7 and rep["source"].str.startswith("Table").all()

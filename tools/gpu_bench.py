@@ -17,8 +17,9 @@ from cdpose.training import profile
 def paper_config(backbone: str, toy: bool):
     "The paper profile's configuration for `backbone`; with `toy`, the tiny profile's sizes on the same code path."
     if not toy: return profile("paper", [f"model.backbone={backbone}"])
-    tiny = profile("tiny")
-    return replace(tiny, model=replace(tiny.model, backbone="hrnet_w18_small" if backbone.startswith("hrnet") else "vit_tiny"))
+    if backbone.startswith("hrnet"):    # HRNet's lowest branch is 1/32 of the input: 128x96 is the smallest size that fits
+        return profile("tiny", ["model.backbone=hrnet_w18_small", "model.input_size=(128,96)", "model.heatmap_size=(32,24)"])
+    return profile("tiny")
 
 def data_root(work: Path) -> Path:
     root = work / "synth"
