@@ -129,6 +129,7 @@ def cmd_tables(args) -> int:
     from cdpose.settings import load_settings, resolve_device
     from cdpose.tables import run_experiments
     settings, _ = load_settings(args.settings, device=args.device)
+    args.out = args.out or ("runs/rehearsal/tables" if args.rehearse else "paper_tables")    # a rehearsal never overwrites the committed tables
     man = run_experiments(args.profile, args.out, data_root=args.data_root or "", detections=args.detections or "",
                           device=resolve_device(settings.device), seed=args.seed, only=args.only, runs_dir=args.runs_dir or "",
                           settings_file=args.settings or "", rehearse=args.rehearse, from_scratch=args.from_scratch)
@@ -241,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--only", nargs="+", help="run only these experiments (e.g. table5 benchmark_training)")
     s.add_argument("--device", help="cpu, cuda or auto (default: settings)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", default="paper_tables", help="output folder (default: paper_tables)")
+    s.add_argument("--out", help="output folder (default: paper_tables; with --rehearse: runs/rehearsal/tables)")
     s.add_argument("--runs-dir", help="where trained models are kept and reused (default: runs/tables)")
     s.add_argument("--settings", help="settings file: PoseTrack roots, detection files, checkpoints (default: ./settings.ini or the project's)")
     s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoints (the tables say so)")
@@ -264,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "from a detection file, from the video's annotation file, or are the whole frame; they are linked "
                                    "into tracks. Writes OUT/<video>.json (PoseTrack format; with --gt, named and numbered as the "
                                    "annotation, so `cdpose evaluate` scores it) and OUT/<video>.mp4 with the skeletons drawn.")
-    s.add_argument("--checkpoint", required=True, help="a training checkpoint (RUN/checkpoints/best.pt)")
+    s.add_argument("--checkpoint", required=True, help="a training checkpoint (RUN/checkpoints/final.pt, the model at the end of training)")
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="a video file (mp4, mkv, avi, mov, ...)")
     src.add_argument("--frames", help="a folder of frame images, numbered without gaps")

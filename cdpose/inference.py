@@ -265,7 +265,7 @@ class Predictor:
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, device: str = "cpu", **kwargs) -> "Predictor":
-        "A predictor for a training checkpoint (`best.pt`, `last.pt`, `stage1.pt`), with the T and box enlargement it was trained with."
+        "A predictor for a training checkpoint (`final.pt`, `best.pt`, `last.pt`, `stage1.pt`), with the T and box enlargement it was trained with."
         try: model, ck = load_trained(path, device)
         except (TypeError, KeyError, AttributeError) as e:      # a configuration this version of cdpose cannot build
             raise CheckpointError(f"{path}: its stored configuration does not fit this version of cdpose ({type(e).__name__}: {e})") from None

@@ -538,7 +538,7 @@ def model_config_from(ck: dict) -> ModelConfig:
     return ModelConfig(**m)
 
 def load_trained(path: str | Path, device: str = "cpu") -> tuple[CDPose, dict]:
-    "A trained CDPose (eval mode) and its checkpoint dict, from `best.pt`, `last.pt` or `stage1.pt`."
+    "A trained CDPose (eval mode) and its checkpoint dict, from `final.pt`, `best.pt`, `last.pt` or `stage1.pt`."
     ck = load_checkpoint(path)
     mc = model_config_from(ck)
     sd = ck["model"]

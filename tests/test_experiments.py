@@ -16,6 +16,10 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
         md = (tmp_path / f"{name}.md").read_text()
         assert "profile: tiny" in md and (tmp_path / f"{name}.csv").exists(), name
     assert "SynthPoseTrack (synthetic; not PoseTrack)" in (tmp_path / "table5.md").read_text()
+    for name in ("table1", "table2", "table3", "table5", "table6"):   # one evaluation for every table, and it says which
+        md = (tmp_path / f"{name}.md").read_text()
+        assert "ground-truth boxes, final checkpoint, flip test off" in md and "Deviation from the paper" in md, name
+    assert "paper: ours (ViT-B)" in (tmp_path / "table1.md").read_text() and "87.20" in (tmp_path / "table5.md").read_text()
     assert (tmp_path / "figure3.png").stat().st_size > 10000
     assert "table5.md" in (tmp_path / "README.md").read_text()
     assert (tmp_path / "executed" / "90_benchmark_evaluation.ipynb").exists()
