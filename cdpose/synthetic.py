@@ -23,7 +23,7 @@ from .data import (Frame, Person, Video, posetrack18_dict, posetrack17_dict, pos
 __all__ = ['TINY_SYNTH', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL',
            'SynthConfig', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video',
            'render_frame', 'labelled_frames', 'synth_video', 'write_variant', 'generate_synthposetrack',
-           'write_synthetic_detections']
+           'synth_complete', 'write_synthetic_detections']
 
 # %% ../nbs/02_synthetic.ipynb #54c1385b
 @dataclass
@@ -456,10 +456,16 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     else:
         for j in jobs: _write_video(j); bar.update()
     bar.close()
-    write_json_atomic(out / "synth.json", {"generator": "cdpose.synthetic", "seed": seed, "config": asdict(config)})
     if pt17 is not None: write_variant(out, pt17, 17)
     if pt21 is not None: write_variant(out, pt21, 21)
+    # the completion marker, written last and atomically: a generation killed or cut short by a full disk has none
+    write_json_atomic(out / "synth.json", {"generator": "cdpose.synthetic", "seed": seed, "config": asdict(config),
+                                           "videos": len(jobs), "variants": [str(p) for p in (pt17, pt21) if p is not None]})
     return out
+
+def synth_complete(root: str | os.PathLike) -> bool:
+    "Whether `root` holds a finished SynthPoseTrack generation (its marker, written last, is there); an unfinished one is regenerated."
+    return (Path(root) / "synth.json").is_file()
 
 def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06, false_boxes: bool = True) -> Path:
     "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."

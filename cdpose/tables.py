@@ -226,9 +226,9 @@ def experiment_site(profile: str, runs: Path, data_root: str = "", detections: s
         site["releases"][str(v)] = {"root": d.root, "detections": d.detections, "sources": d.sources}
         site["synthetic"] = (Path(data_root) / "synth.json").exists()
     elif profile != "paper":                                 # the CPU profiles: SynthPoseTrack in the three layouts
-        from cdpose.synthetic import SynthConfig, TINY_SYNTH, generate_synthposetrack
+        from cdpose.synthetic import SynthConfig, TINY_SYNTH, generate_synthposetrack, synth_complete
         base = (runs.parent / f"synth_{profile}_seed{seed}").resolve()
-        if not (base / "pt18" / "annotations").is_dir():
+        if not synth_complete(base / "pt18"):
             generate_synthposetrack(base / "pt18", seed=seed, config=TINY_SYNTH if profile == "tiny" else SynthConfig(),
                                     pt17=base / "pt17", pt21=base / "pt21", progress=False)
         for v in (17, 18, 21):

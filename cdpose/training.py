@@ -5,7 +5,7 @@ handling, evaluation during training, and DistributedDataParallel under `torchru
 
 # %% ../nbs/09_training.ipynb #8f542722
 from __future__ import annotations
-import ast, copy, csv, dataclasses, hashlib, json, math, os, platform, random, subprocess, sys, tempfile, time
+import ast, copy, csv, dataclasses, hashlib, json, math, os, pickle, platform, random, re, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
@@ -66,6 +66,7 @@ class TrainConfig:
     detections: str = ""            # validation boxes (COCO results / DCPose format); empty: ground-truth boxes
     max_steps: int = 0              # stop stage 2 after this many steps (0: no limit); for benchmarks
     stage1_checkpoint: str = ""     # start stage 2 from this stage-1 result (`stage1.pt`) instead of running stage 1
+    partial_stage1: bool = False    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
     stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
 
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
@@ -223,11 +224,18 @@ def save_atomic(obj, path: Path):
         Path(tmp).unlink(missing_ok=True); raise
 
 def load_checkpoint(path: str | Path) -> dict:
-    "Read a training checkpoint, with a clear error if it is missing, corrupt or not ours."
+    "Read a training checkpoint (tensors and plain containers only: nothing in it can run), with a clear error if it is missing, corrupt, unsafe or not ours."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: checkpoint not found")
-    try: ck = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e: raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({type(e).__name__}: {e})") from None
+    try: ck = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        if found: raise CheckpointError(f"{path}: refused: it holds a {found[1]} object, not only tensors and plain containers, and "
+                                        "loading such a file can run code (cdpose checkpoints never hold one); nothing from it was run") from None
+        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint (UnpicklingError)") from None
+    except Exception as e:
+        why = (str(e).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({type(e).__name__}: {why})") from None
     if not isinstance(ck, dict) or not {"model", "config", "stage"} <= set(ck):
         raise CheckpointError(f"{path}: not a cdpose training checkpoint (keys: {sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__})")
     return ck
@@ -256,11 +264,19 @@ def _lr_lambda(stage: StageConfig, total: int):
     return f
 
 def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+    "Every generator's state as tensors and plain values (a checkpoint must load with `weights_only=True`)."
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+            "python": [version, list(internal), gauss_next],
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 def _set_rng_state(s: dict):
-    torch.set_rng_state(s["torch"]); np.random.set_state(s["numpy"]); random.setstate(s["python"])
+    torch.set_rng_state(s["torch"])
+    name, keys, pos, has_gauss, gauss = s["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    version, internal, gauss_next = s["python"]
+    random.setstate((version, tuple(internal), gauss_next))
     if s.get("cuda") is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
 class Trainer:
@@ -269,6 +285,7 @@ class Trainer:
                  site: dict | None = None):
         self.cfg, self.data, self.out, self.progress = apply_recipe(sync_geometry(copy.deepcopy(cfg))), Path(data), Path(out), progress
         self.site, self.last_val, self.final = site or {}, None, None
+        self.fingerprint = data_fingerprint(self.data) if self.data.is_dir() else ""
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
@@ -348,6 +365,17 @@ class Trainer:
         if stage == 1: return CDPose(replace(c.model, semantic_space=c.stage1_space, classic_head=True, fusion=False))
         return CDPose(c.model)
 
+    def _load_stage1(self, model: CDPose, init: dict):
+        "Stage 1's weights into the stage-2 `model`: every backbone tensor, and each other tensor both have; a shape mismatch or a missing backbone tensor is an error (a stage 1 of another model) unless `partial_stage1`."
+        own = model.state_dict()
+        wrong = [f"{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in init.items() if k in own and own[k].shape != v.shape]
+        missing = [k for k in own if k.startswith("backbone.") and k not in init]
+        if (wrong or missing) and not self.cfg.partial_stage1:
+            raise CheckpointError(f"{self.cfg.stage1_checkpoint or 'stage 1'}: does not fit this model ({len(wrong)} shape mismatches, e.g. "
+                                  f"{'; '.join(wrong[:2]) or '-'}; {len(missing)} backbone tensors missing, e.g. {', '.join(missing[:2]) or '-'}): "
+                                  "it is the stage 1 of another model (--set partial_stage1=True loads only what fits)")
+        model.load_state_dict({k: v for k, v in init.items() if k in own and own[k].shape == v.shape}, strict=False)
+
     def _model_without_space(self) -> CDPose:
         "The single-frame baseline (backbone + classic head): what a released pose checkpoint holds."
         return CDPose(replace(self.cfg.model, semantic_space=False, fusion=False))
@@ -363,7 +391,7 @@ class Trainer:
         m = model.module if hasattr(model, "module") else model
         return {"stage": stage, "epoch": epoch, "batch": batch, "step": step, "best": best, "acc": dict(acc),
                 "model": m.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "rng": _rng_state(), "config": config_dict(self.cfg), "world_size": self.world}
+                "rng": _rng_state(), "config": config_dict(self.cfg), "world_size": self.world, "data_fingerprint": self.fingerprint}
 
     # -- metrics ----------------------------------------------------------------------------------------
     METRIC_FIELDS = ["stage", "epoch", "step", "lr", "loss", "L_h1", "L_h2", "L_c", "L_s", "L_t", "clips_per_s", "data_frac",
@@ -392,7 +420,7 @@ class Trainer:
         if not self.main: return
         import timm
         m = {"profile": self.cfg.profile, "seed": self.cfg.seed, "commit": git_commit(Path(__file__).parent if "__file__" in globals() else "."),
-             "data_root": str(self.data.resolve()), "data_fingerprint": data_fingerprint(self.data), "device": str(self.device),
+             "data_root": str(self.data.resolve()), "data_fingerprint": self.fingerprint, "device": str(self.device),
              "device_name": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else platform.processor() or platform.machine(),
              "world_size": self.world, "torch": torch.__version__, "timm": timm.__version__, "python": platform.python_version(),
              "site": self.site, "config": config_dict(self.cfg), **extra}
@@ -412,6 +440,9 @@ class Trainer:
             diff = _diff(ck["config"], config_dict(c))
             if diff: raise CheckpointError(f"{self.ckpt_dir / 'last.pt'}: made with another configuration: " + "; ".join(diff[:6]))
             if ck.get("world_size", 1) != self.world: raise CheckpointError(f"checkpoint was written by {ck['world_size']} processes, now {self.world}")
+            if ck.get("data_fingerprint") != self.fingerprint:
+                raise CheckpointError(f"{self.ckpt_dir / 'last.pt'}: made on other data (annotation fingerprint {ck.get('data_fingerprint')}), "
+                                      f"not {self.data} ({self.fingerprint}): resume a run on the data it was trained on")
             self._truncate_metrics(ck["stage"], ck["step"])
         elif (self.ckpt_dir / "last.pt").exists():
             raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, or choose another --out")
@@ -439,8 +470,7 @@ class Trainer:
         if ck is None and release is not None and (stage == 1 or init is None):   # the first stage run starts from the released network
             self._manifest(init=self._init_from_release(model, release))
         if stage == 2 and ck is None and init is not None:   # stage 1's backbone, and its head or semantic space where the model has one
-            own = model.state_dict()
-            model.load_state_dict({k: v for k, v in init.items() if k in own and own[k].shape == v.shape}, strict=False)
+            self._load_stage1(model, init)
         if ck is not None: model.load_state_dict(ck["model"])
         if self.world > 1:
             if self.device.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -570,8 +600,8 @@ def train(profile_name: str = "smoke", data: str | Path | None = None, out: str 
     "Train profile `profile_name` (with `key=value` overrides) on a data set named in the settings or a root; returns the best validation result."
     settings, sources = load_settings(settings_file, device=device)
     site_data = resolve_dataset(dataset, str(data) if data else None, detections, settings, sources)
-    if site_data.name == "synth" and not Path(site_data.root, "annotations").is_dir():
-        from cdpose.synthetic import generate_synthposetrack
+    from cdpose.synthetic import generate_synthposetrack, synth_complete
+    if site_data.name == "synth" and not synth_complete(site_data.root):
         print(f"generating SynthPoseTrack (seed 0) in {site_data.root}")
         generate_synthposetrack(site_data.root, seed=0)
     cfg, site = site_config(profile(profile_name, overrides), site_data, settings, sources, from_scratch)
