@@ -160,7 +160,14 @@ def cmd_predict(args) -> int:
     "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
     from cdpose.settings import load_settings, resolve_device
     from cdpose.inference import predict_to_files
-    settings, _ = load_settings(args.settings, device=args.device)
+    settings, sources = load_settings(args.settings, device=args.device)
+    if args.dataset:                       # the release's detection file (whole split) and, for a PoseTrack frame folder, its annotation
+        from cdpose.settings import resolve_dataset
+        site = resolve_dataset(args.dataset, None, None, settings, sources)
+        if not (args.boxes or args.whole_frame) and site.detections: args.boxes = site.detections
+        ann = annotation_dir(site.root, args.split) / f"{Path(args.video or args.frames).name}.json"
+        if not args.gt and ann.is_file(): args.gt = str(ann)
+        print(f"{args.dataset}: boxes {args.boxes or '(annotation)'}; annotation {args.gt or '(none)'}", file=sys.stderr)
     r = predict_to_files(args.checkpoint, args.video or args.frames, args.out, boxes=args.boxes, gt=args.gt, whole_frame=args.whole_frame,
                          device=resolve_device(settings.device), flip=args.flip, batch_size=args.batch_size, engine=args.engine,
                          video=not args.no_video, fps=args.fps, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold,
@@ -270,7 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", help="a video file (mp4, mkv, avi, mov, ...)")
     src.add_argument("--frames", help="a folder of frame images, numbered without gaps")
     s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--boxes", help="person detections: COCO results (image_id, bbox, score) or DCPose/PoseWarper boxes (image_name)")
+    s.add_argument("--boxes", help="person detections: COCO results (image_id, bbox, score) or DCPose/PoseWarper boxes (image_name); a file "
+                                   "for a whole split is fine, the video's records are used. Image ids are PoseTrack's: 10000000000 + "
+                                   "10000 x video number + frame index (video number: the leading digits of the video's name)")
+    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"], help="a configured release: its detection file "
+                   "(detectionsNN) as --boxes, and, for one of its frame folders, the video's annotation as --gt")
+    s.add_argument("--split", default="val", help="with --dataset: the split the video is in (default val)")
     s.add_argument("--gt", help="the video's PoseTrack17/18/21 annotation file: its boxes (unless --boxes or --whole-frame), image ids and names")
     s.add_argument("--whole-frame", action="store_true", help="the whole frame is one person")
     s.add_argument("--box-threshold", type=float, default=0.0, help="drop detections scoring below this")

@@ -400,8 +400,8 @@ def _frame_key(name: str) -> str:
     return "/".join(parts[-2:])
 
 def load_detections(path: str | os.PathLike, videos: Sequence[Video], score_threshold: float = 0.0,
-                    category_id: int | None = 1) -> dict[int, list[Detection]]:
-    "Read a detection file and return, per image id of `videos`, its boxes sorted by score."
+                    category_id: int | None = 1, other_images: str = "error") -> dict[int, list[Detection]]:
+    "Read a detection file and return, per image id of `videos`, its boxes sorted by score; records of other images are an error, or skipped (`other_images='skip'`: a whole-split file for one video)."
     path = Path(path)
     recs = read_json(path)
     if isinstance(recs, dict) and "annotations" in recs: recs = recs["annotations"]
@@ -422,10 +422,12 @@ def load_detections(path: str | os.PathLike, videos: Sequence[Video], score_thre
         if bbox is None: raise DataError(path, f"[{r}].bbox", "missing")
         if float(rec["score"]) >= score_threshold and bbox[2] > 0 and bbox[3] > 0:
             out[img].append(Detection(bbox, float(rec["score"])))
+    if unknown and other_images == "skip" and len(unknown) < len(recs): unknown = []
     if unknown:
         r = unknown[0]; key = "image_name" if "image_name" in recs[r] else "image_id"
         raise DataError(path, f"[{r}].{key}", f"{recs[r].get(key)!r} is not a frame of the loaded videos "
-                        f"({len(unknown)} of {len(recs)} records are for unknown images: wrong split or release?)")
+                        f"({len(unknown)} of {len(recs)} records are for unknown images: wrong split or release? Image ids are "
+                        "PoseTrack's, 10000000000 + 10000 x video number + frame index, or records name image_name)")
     for dets in out.values(): dets.sort(key=lambda d: -d.score)
     return out
 

@@ -453,7 +453,7 @@ def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, o
     frames = open_frames(source)
     identity = frames_as_video(frames, gt)
     if boxes:
-        dets = load_detections(boxes, [identity], box_threshold)
+        dets = load_detections(boxes, [identity], box_threshold, other_images="skip")   # a whole-split file: this video's boxes
         per_frame, tracks = [dets[f.image_id] for f in identity.frames], None
     elif whole_frame: per_frame, tracks = whole_frame_boxes(len(frames), frames.size)
     else: per_frame, tracks = annotated_boxes(identity)

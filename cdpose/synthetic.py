@@ -459,8 +459,7 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     if pt17 is not None: write_variant(out, pt17, 17)
     if pt21 is not None: write_variant(out, pt21, 21)
     # the completion marker, written last and atomically: a generation killed or cut short by a full disk has none
-    write_json_atomic(out / "synth.json", {"generator": "cdpose.synthetic", "seed": seed, "config": asdict(config),
-                                           "videos": len(jobs), "variants": [str(p) for p in (pt17, pt21) if p is not None]})
+    write_json_atomic(out / "synth.json", {"generator": "cdpose.synthetic", "seed": seed, "config": asdict(config)})
     return out
 
 def synth_complete(root: str | os.PathLike) -> bool:

@@ -135,3 +135,29 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     assert "hrnet_w18_small" in md and "vit_tiny" in md and "gloo" in md and "toy" in md
     inf = (tmp_path / "out" / "benchmark_gpu_inference.csv").read_text()
     assert "streaming, full model" in inf and "single-frame baseline" in inf
+
+def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tmp_path):
+    "The detection files DCPose and mmpose distribute cover a whole split: predict takes the video's records from it."
+    from cdpose.synthetic import write_synthetic_detections
+    from cdpose.data import load_posetrack, load_detections
+    videos = load_posetrack(tiny_synth / "pt18", "train", progress=False).videos
+    assert len(videos) >= 2
+    dets = write_synthetic_detections(videos, tmp_path / "train_boxes.json", false_boxes=False)
+    ini = _ini(tmp_path / "settings.ini", posetrack18_root=tiny_synth / "pt18", detections18=dets)
+    r = run_cdpose("train", "--profile", "tiny", "--data", tiny_synth / "pt18", "--out", tmp_path / "run", "--quiet",
+                   "--device", "cpu", "--set", "stage1.epochs=0", "stage2.epochs=1")      # (detections18 is a train-split file here)
+    assert r.returncode == 0, r.stderr[-2000:]
+    v = videos[1]
+    frames = tiny_synth / "pt18" / "images" / "train" / v.name
+    r = run_cdpose("predict", "--checkpoint", tmp_path / "run" / "checkpoints" / "final.pt", "--frames", frames, "--dataset", "posetrack18",
+                   "--split", "train", "--settings", ini, "--out", tmp_path / "pred", "--no-video", "--json", "--quiet")
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    mine = load_detections(dets, [v], other_images="skip")
+    assert out["person_frames"] == sum(len(d) for d in mine.values()) > 0
+    assert Path(out["json"]).name == f"{v.name}.json"
+    # a file none of whose records is for this video is still an error, and it says what ids are expected
+    other = write_synthetic_detections(videos[:1], tmp_path / "first_only.json", false_boxes=False)
+    r = run_cdpose("predict", "--checkpoint", tmp_path / "run" / "checkpoints" / "final.pt", "--frames", frames, "--boxes", other,
+                   "--out", tmp_path / "pred2", "--no-video", "--quiet")
+    assert r.returncode == 2 and "10000000000 + 10000 x video number + frame index" in r.stderr, r.stderr[-1500:]
