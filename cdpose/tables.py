@@ -184,7 +184,7 @@ def budget_note(runs_dir: str | Path, profile: str, seed: int) -> str:
 # %% ../nbs/13_tables.ipynb #a7e2c3d1
 REHEARSAL_SYNTH = dict(train_videos=2, val_videos=1, min_frames=6, max_frames=6, image_size=(192, 144), max_people=1, dense_labelled=2)
 REHEARSAL_OVERRIDES = {"max_steps": 1, "stage2.batch_size": 1, "stage2.warmup_steps": 1, "num_workers": 0, "cache_images": True,
-                       "amp_cpu": True, "checkpoint_every": 1000, "log_every": 1}
+                       "amp_cpu": True, "checkpoint_every": 1000, "log_every": 1, "lean_checkpoints": True}
 
 def profile_label(profile: str, rehearse: bool = False, from_scratch: bool = False) -> str:
     "The profile as tables name it: a rehearsal or a run without COCO-pretrained weights says so."

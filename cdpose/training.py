@@ -66,6 +66,7 @@ class TrainConfig:
     detections: str = ""            # validation boxes (COCO results / DCPose format); empty: ground-truth boxes
     max_steps: int = 0              # stop stage 2 after this many steps (0: no limit); for benchmarks
     stage1_checkpoint: str = ""     # start stage 2 from this stage-1 result (`stage1.pt`) instead of running stage 1
+    lean_checkpoints: bool = False  # a finished run keeps only final.pt: no best.pt, and last.pt (optimizer state) removed (the rehearsal's disk)
     partial_stage1: bool = False    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
     stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
 
@@ -444,7 +445,7 @@ class Trainer:
                 raise CheckpointError(f"{self.ckpt_dir / 'last.pt'}: made on other data (annotation fingerprint {ck.get('data_fingerprint')}), "
                                       f"not {self.data} ({self.fingerprint}): resume a run on the data it was trained on")
             self._truncate_metrics(ck["stage"], ck["step"])
-        elif (self.ckpt_dir / "last.pt").exists():
+        elif (self.ckpt_dir / "last.pt").exists() or (self.ckpt_dir / "final.pt").exists():
             raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, or choose another --out")
         if self.world > 1: dist.barrier()          # every process has checked the run folder before anyone writes to it
         release = self._import_release() if ck is None else None   # before any data is read: a bad checkpoint fails first
@@ -460,6 +461,7 @@ class Trainer:
             self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=None)
             return {}
         result = self._run_stage(2, ck if ck and ck["stage"] == 2 else None, init=stage1_state, release=release)
+        if c.lean_checkpoints and self.main: (self.ckpt_dir / "last.pt").unlink(missing_ok=True)   # finished: final.pt is the model
         self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=result, final=self.final)
         return result
 
@@ -555,7 +557,7 @@ class Trainer:
         self.last_val = {"val_mAP": res.summary["Mean"], "step": step, **res.summary}
         if res.summary["Mean"] > best["val_mAP"]:
             best = {"val_mAP": res.summary["Mean"], "step": step, **{k: v for k, v in res.summary.items()}}
-            self._save("best.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg), "val": best})
+            if not self.cfg.lean_checkpoints: self._save("best.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg), "val": best})
         return best
 
 # %% ../nbs/09_training.ipynb #161cfafa

@@ -124,6 +124,7 @@ def test_rehearsal_of_the_paper_path(tmp_path):
     assert ddp["world_size"] == 2
     h = json.loads((runs / "paper_seed0" / "hrnet_w48" / "full" / "manifest.json").read_text())
     assert h["init"]["checkpoint"] == str(site / "pose_hrnet_w48_256x192.pth") and h["config"]["stage2"]["lr"] == 1e-3
+    assert not list(runs.rglob("last.pt")) and not list(runs.rglob("best.pt"))     # lean: a finished paper-size run keeps final.pt only
     t4 = (out / "table4.csv").read_text()
     assert "ours: CDPose (HRNet-W48)" in t4
 
