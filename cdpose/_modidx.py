@@ -266,7 +266,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'cdpose.settings.SettingsError': ('settings.html#settingserror', 'cdpose/settings.py'),
                                  'cdpose.settings.SiteData': ('settings.html#sitedata', 'cdpose/settings.py'),
                                  'cdpose.settings.SiteData.provenance': ('settings.html#sitedata.provenance', 'cdpose/settings.py'),
-                                 'cdpose.settings.SiteData.version': ('settings.html#sitedata.version', 'cdpose/settings.py'),
                                  'cdpose.settings.find_settings_file': ('settings.html#find_settings_file', 'cdpose/settings.py'),
                                  'cdpose.settings.load_settings': ('settings.html#load_settings', 'cdpose/settings.py'),
                                  'cdpose.settings.resolve_dataset': ('settings.html#resolve_dataset', 'cdpose/settings.py'),

@@ -311,3 +311,6 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, FileNotFoundError, ValueError, FloatingPointError, RuntimeError, OSError) as e:
         print(f"cdpose {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", "") == "cdpose.cli":   # python/torchrun -m cdpose.cli train ...
+    sys.exit(main())

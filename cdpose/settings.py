@@ -85,9 +85,6 @@ class SiteData:
     detections: str = ""              # empty: ground-truth boxes
     sources: dict = field(default_factory=dict)
 
-    @property
-    def version(self) -> int | None: return DATASETS.get(self.name)
-
     def provenance(self) -> dict:
         "What a run manifest records: every resolved path with where it came from."
         return {"dataset": self.name, "data_root": {"path": self.root, "from": self.sources.get("data_root", "")},

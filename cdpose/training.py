@@ -610,7 +610,3 @@ def train(profile_name: str = "smoke", data: str | Path | None = None, out: str 
     try: return Trainer(cfg, site_data.root, out, resolve_device(settings.device), progress, site).run(resume)
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
-
-if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", "") == "cdpose.training":   # python/torchrun -m cdpose.training
-    from cdpose.cli import main as _main
-    sys.exit(_main(["train", *sys.argv[1:]]))

@@ -62,7 +62,7 @@ def test_two_process_ddp_equals_single_process(tiny_synth, tmp_path):
     r = subprocess.run(_train_cmd(tiny_synth / "pt18", single, *sets), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     ddp = tmp_path / "ddp"
-    cmd = [str(EXE / "torchrun"), "--nproc_per_node", "2", "--master_port", "29517", "-m", "cdpose.training",
+    cmd = [str(EXE / "torchrun"), "--nproc_per_node", "2", "--master_port", "29517", "-m", "cdpose.cli", "train",
            "--profile", "tiny", "--data", str(tiny_synth / "pt18"), "--out", str(ddp), "--quiet", "--device", "cpu",
            "--set", "checkpoint_every=1", *sets]
     env = dict(os.environ, OMP_NUM_THREADS="1")
