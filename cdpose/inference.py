@@ -19,8 +19,9 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
-from .data import (DataError, Detection, Frame, Person, Video, box_center_size, check_video, crop_transform,
-                         load_detections, load_rgb, posetrack18_image_id, read_video, to_tensor, video_number, warp_crop)
+from .data import (DataError, Detection, Frame, Person, Video, check_video, load_detections, load_rgb, posetrack18_image_id,
+                   read_video, video_number)
+from .clips import box_center_size, crop_transform, to_tensor, warp_crop
 from .fusion import align_to_keyframe
 from .backbone import CheckpointError
 from .model import CDPose

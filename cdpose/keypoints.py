@@ -4,8 +4,9 @@
 
 # %% ../nbs/00_keypoints.ipynb #28d09ac6
 from __future__ import annotations
+from typing import TYPE_CHECKING
 import numpy as np
-import torch
+if TYPE_CHECKING: import torch    # imported where heatmaps are made: reading and scoring annotations needs no torch
 
 # %% auto #0
 __all__ = ['KEYPOINT_NAMES', 'NUM_KEYPOINTS', 'UNANNOTATED_KEYPOINTS', 'FLIP_PAIRS', 'FLIP_PERMUTATION', 'SKELETON',
@@ -82,6 +83,7 @@ def input_to_heatmap_scale(input_size: tuple[int, int], heatmap_size: tuple[int,
 def gaussian_heatmaps(coords: torch.Tensor, visible: torch.Tensor, size: tuple[int, int],
                       sigma: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
     "Targets (..., K, h, w) and weights (..., K) for heatmap-pixel `coords` (..., K, 2) and `visible` (..., K)."
+    import torch
     h, w = size
     x = coords[..., 0, None, None].float()
     y = coords[..., 1, None, None].float()
@@ -95,6 +97,7 @@ def gaussian_heatmaps(coords: torch.Tensor, visible: torch.Tensor, size: tuple[i
 # %% ../nbs/00_keypoints.ipynb #3513fcdb
 def decode_heatmaps(heatmaps: torch.Tensor, eps: float = 1e-10) -> tuple[torch.Tensor, torch.Tensor]:
     "Sub-pixel peak coordinates (..., K, 2) in heatmap pixels and peak scores (..., K) of `heatmaps` (..., K, h, w)."
+    import torch
     h, w = heatmaps.shape[-2:]
     flat = heatmaps.detach().float().flatten(-2)
     score, idx = flat.max(-1)

@@ -16,8 +16,8 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from .keypoints import NUM_KEYPOINTS, FLIP_PERMUTATION, decode_heatmaps
-from .data import (ClipConfig, DataError, PoseTrackClips, Person, apply_affine, invert_affine, load_posetrack,
-                         load_detections)
+from .data import DataError, Person, load_posetrack, load_detections
+from .clips import ClipConfig, PoseTrackClips, apply_affine, invert_affine
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .model import CDPose, ModelConfig, LossConfig, cdpose_loss, NonFiniteLossError, ablation

@@ -4,8 +4,8 @@ import json, shutil
 import numpy as np
 import pytest
 
-from cdpose.data import (DataError, load_posetrack, load_detections, write_json_atomic, PoseTrackClips, ClipConfig,
-                         read_json, load_rgb)
+from cdpose.data import DataError, load_posetrack, load_detections, write_json_atomic, read_json, load_rgb
+from cdpose.clips import PoseTrackClips, ClipConfig
 from conftest import run_cdpose
 
 @pytest.fixture

@@ -105,7 +105,8 @@ def test_missing_head_box_in_ground_truth(gt_pred):
 def test_posetrack17_predictions_stay_with_their_video(tiny_synth):
     "PoseTrack17 files carry no image ids: ours must be unique across videos (predictions are keyed by them) and equal PT18's."
     import torch
-    from cdpose.data import load_posetrack, PoseTrackClips
+    from cdpose.data import load_posetrack
+    from cdpose.clips import PoseTrackClips
     from cdpose.model import CDPose
     from cdpose.training import profile, predict_dataset
     v17 = load_posetrack(tiny_synth / "pt17", "train", progress=False).videos
