@@ -21,7 +21,7 @@ from .data import (DataError, Frame, Person, Video, read_video, posetrack18_dict
 # %% auto #0
 __all__ = ['MIN_SCORE', 'POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frame', 'voc_ap', 'summarize',
            'load_video_dir', 'pair_frames', 'PoseTrackAP', 'evaluate_pckh', 'evaluate_dirs', 'make_person',
-           'make_video', 'reference_pckh', 'smoothness', 'evaluate_oks', 'write_predictions']
+           'make_video', 'evaluation_case', 'reference_pckh', 'smoothness', 'evaluate_oks', 'write_predictions']
 
 # %% ../nbs/08_evaluation.ipynb #5fdc9d51
 MIN_SCORE = -9999.0     # poseval's score for a joint whose person has no per-joint scores
@@ -215,6 +215,21 @@ def make_video(name: str, frames: list[list[Person]], regions: dict[int, list] |
     fr = [Frame(image_id=i, file_name=f"images/val/{name}/{i:06d}.jpg", index=i, is_labeled=bool(ps), persons=ps,
                 ignore_regions=[np.asarray(r, float) for r in (regions or {}).get(i, [])]) for i, ps in enumerate(frames)]
     return Video(name, fr, Path("."), source=Path(f"{name}.json"))
+
+def evaluation_case(n_videos: int, persons: int, seed: int = 0, frames: int = 74) -> tuple[dict[str, Video], dict[str, Video]]:
+    "Ground truth and noisy predictions of about `persons` people in `n_videos` videos: random poses, unique tracks, tie-free scores."
+    rng = np.random.default_rng(seed)
+    per_frame = max(1, round(persons / n_videos / frames))
+    gts, prs = {}, {}
+    for v in range(n_videos):
+        gfr, pfr = [], []
+        for _ in range(frames):
+            people = [rng.uniform(0, 1000, 2) + rng.normal(0, 30, (15, 2)) for _ in range(per_frame)]
+            gfr.append([make_person(k, head=25, track=i) for i, k in enumerate(people)])
+            pfr.append([make_person(k + rng.normal(0, 5, (15, 2)), scores=rng.uniform(0, 1, 15), track=i) for i, k in enumerate(people)])
+        name = f"{v:06d}_mpii_test"
+        gts[f"{name}.json"], prs[f"{name}.json"] = make_video(name, gfr), make_video(name, pfr)
+    return gts, prs
 
 # %% ../nbs/08_evaluation.ipynb #ebdc5ae9
 def reference_pckh(gt: Video, pred: Video) -> np.ndarray:

@@ -19,3 +19,17 @@ def tiny_synth(tmp_path_factory):
     root = tmp_path_factory.mktemp("synth")
     generate_synthposetrack(root / "pt18", seed=0, config=TINY_SYNTH, progress=False, pt17=root / "pt17", pt21=root / "pt21")
     return root
+
+POSEVAL_CHECK = Path(os.environ.get("POSEVAL_CHECK", ROOT.parent / "shared" / "tools" / "poseval_check.py"))
+
+def poseval_ap(gt_dir, pred_dir) -> dict:
+    """The official poseval's AP row (JSON from shared/tools/poseval_check.py) for a ground-truth and a prediction folder.
+    Skipped where poseval is not beside the clone (a user's checkout); in CI (CI=true) its absence is a failure."""
+    if not POSEVAL_CHECK.is_file():
+        msg = f"the official poseval is not available ({POSEVAL_CHECK} missing; set POSEVAL_CHECK)"
+        if os.environ.get("CI"): pytest.fail(msg)
+        pytest.skip(msg)
+    import json
+    r = subprocess.run([sys.executable, str(POSEVAL_CHECK), str(gt_dir), str(pred_dir)], capture_output=True, text=True)
+    assert r.returncode == 0, f"poseval failed on {pred_dir}:\n{r.stderr[-3000:]}"
+    return json.loads(r.stdout)

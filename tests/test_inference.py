@@ -171,3 +171,14 @@ def test_interrupted_run_leaves_no_output_file(data, checkpoint, tmp_path):
         left = sorted(p.name for p in out.iterdir())
         assert not [n for n in left if n.endswith((".json", ".mp4"))], left        # nothing under a final name
         if sig == signal.SIGINT: assert left == [], left                          # and a clean interrupt removes its temporary file
+
+def test_predict_output_is_read_by_the_official_poseval(data, checkpoint, tmp_path):
+    "`cdpose predict`'s JSON is a file poseval reads, and poseval's Total equals `cdpose evaluate`'s mean AP."
+    from conftest import poseval_ap
+    out, gt = tmp_path / "out", tmp_path / "gt"
+    assert _main("predict", "--checkpoint", checkpoint, "--frames", data["frames"], "--gt", data["gt"], "--out", out,
+                 "--quiet", "--no-video") == 0
+    gt.mkdir(); shutil.copy(data["gt"], gt)
+    official = poseval_ap(gt, out)
+    ours = json.loads(run_cdpose("evaluate", "--gt", gt, "--pred", out, "--json", check=True).stdout)
+    assert abs(official["Total"] - ours["Mean"]) < 1e-6, (official, ours)
