@@ -19,10 +19,10 @@ from tqdm.auto import tqdm
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
 
 # %% auto #0
-__all__ = ['POSETRACK18_CATEGORY', 'Person', 'Frame', 'Video', 'DataError', 'DataIssue', 'read_json', 'write_json_atomic',
-           'read_posetrack18_video', 'box_from_keypoints', 'video_number', 'read_posetrack17_video',
-           'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict', 'PoseTrackData', 'annotation_dir',
-           'read_video', 'check_video', 'load_posetrack', 'Detection', 'load_detections', 'load_rgb',
+__all__ = ['POSETRACK18_CATEGORY', 'JOINT_MARGIN', 'INCOMPLETE', 'Person', 'Frame', 'Video', 'DataError', 'DataIssue',
+           'read_json', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints', 'video_number',
+           'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict', 'PoseTrackData',
+           'annotation_dir', 'read_video', 'check_video', 'load_posetrack', 'Detection', 'load_detections', 'load_rgb',
            'draw_annotations', 'preview_grid']
 
 # %% ../nbs/01_data.ipynb #49fc7f58
@@ -375,8 +375,22 @@ def read_video(path: str | os.PathLike, root: str | os.PathLike, split: str = ""
     pt21 = any(isinstance(a, dict) and "person_id" in a for a in anns[:5]) or "posetrack_data" in path.parts
     return read_posetrack18_video(path, root, split, fmt="posetrack21" if pt21 else "posetrack18", data=d)
 
-def check_video(video: Video, check_images: bool = True) -> list[DataIssue]:
-    "Validate frames and boxes of `video` against its images; fix what is safe to fix and report it."
+def _frame_size(path: Path, src: str, field: str, decode: bool) -> tuple[int, int]:
+    "(width, height) of a frame image from its header (`decode`: from decoding all of it), or a DataError naming the file."
+    try:
+        with Image.open(path) as im:
+            if decode: im.load()
+            return im.size
+    except FileNotFoundError: raise DataError(src, field, f"frame image not found: {path}") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        size = path.stat().st_size if path.exists() else 0
+        raise DataError(src, field, f"{path}: not a readable image ({size} bytes: {e})") from None
+
+JOINT_MARGIN = 0.25    # a labelled joint further outside the image than this fraction of its longer side is reported
+
+def check_video(video: Video, check_images: bool = True, decode: bool = False) -> list[DataIssue]:
+    """Validate frames, boxes and joints of `video` against its images; fix what is safe to fix and report it.
+    `check_images` reads every frame's header (existence, readable, one resolution per video); `decode` decodes every frame."""
     issues, src = [], str(video.source or video.name)
     if check_images:
         missing = [i for i, f in enumerate(video.frames) if not video.image_path(i).is_file()]
@@ -384,9 +398,23 @@ def check_video(video: Video, check_images: bool = True) -> list[DataIssue]:
             i = missing[0]
             raise DataError(src, f"images[{i}].file_name", f"frame image not found: {video.image_path(i)}"
                             + (f" (and {len(missing) - 1} more frames)" if len(missing) > 1 else ""))
-        with Image.open(video.image_path(0)) as im: video.image_size = im.size
+        for i in range(len(video.frames)):
+            size = _frame_size(video.image_path(i), src, f"images[{i}].file_name", decode)
+            if i == 0: video.image_size = size
+            elif size != video.image_size:
+                raise DataError(src, f"images[{i}].file_name", f"{video.image_path(i)} is {size[0]}x{size[1]} but the video's first "
+                                f"frame is {video.image_size[0]}x{video.image_size[1]}: one video has one resolution")
     if video.image_size is None: return issues
     W, H = video.image_size
+    margin = JOINT_MARGIN * max(W, H)
+    for f in video.frames:
+        for k, p in enumerate(f.persons):
+            xy = p.keypoints[p.keypoints[:, 2] > 0, :2]
+            out = (xy[:, 0] < -margin) | (xy[:, 0] > W + margin) | (xy[:, 1] < -margin) | (xy[:, 1] > H + margin)
+            if out.any():
+                x, y = xy[out][0]
+                issues.append(DataIssue(src, f"image {f.image_id} ({f.file_name}), person {k}.keypoints",
+                                        f"{int(out.sum())} labelled joint(s) far outside the {W}x{H} image, e.g. at ({x:.0f}, {y:.0f})"))
     for f in video.frames:
         keep = []
         for k, p in enumerate(f.persons):
@@ -404,17 +432,22 @@ def check_video(video: Video, check_images: bool = True) -> list[DataIssue]:
         f.persons = keep
     return issues
 
+INCOMPLETE = ".incomplete"     # a data-set writer puts this file at the root first and removes it last
+
 def load_posetrack(root: str | os.PathLike, split: str = "val", check_images: bool = True,
-                   progress: bool = True) -> PoseTrackData:
-    "Load every video of `split` from a PoseTrack17/18/21 root (official layout), validated."
+                   progress: bool = True, decode_images: bool = False) -> PoseTrackData:
+    "Load every video of `split` from a PoseTrack17/18/21 root (official layout), validated (`decode_images`: decode every frame)."
     root = Path(root)
+    if (root / INCOMPLETE).exists():
+        raise DataError(root / INCOMPLETE, "", "this data set was not completely written (its writer was killed or the disk was full): "
+                        "generate it again")
     ann_dir = annotation_dir(root, split)
     files = sorted(ann_dir.glob("*.json"))
     if not files: raise DataError(ann_dir, "", "no annotation files (*.json) in this folder")
     videos, issues, owner = [], [], {}
     for path in tqdm(files, desc=f"reading {split}", disable=not progress, leave=False):
         v = read_video(path, root, split)
-        issues += check_video(v, check_images)
+        issues += check_video(v, check_images, decode_images)
         videos.append(v)
         for f in v.frames:   # predictions and detections are keyed by image id: one id, one frame
             if owner.setdefault(f.image_id, path) != path:

@@ -19,7 +19,7 @@ from .data import (DataError, Frame, Person, Video, read_video, posetrack18_dict
                          write_json_atomic)
 
 # %% auto #0
-__all__ = ['MIN_SCORE', 'POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frame', 'voc_ap', 'summarize',
+__all__ = ['MIN_SCORE', 'POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frames', 'voc_ap', 'summarize',
            'load_video_dir', 'pair_frames', 'PoseTrackAP', 'evaluate_pckh', 'evaluate_dirs', 'make_person',
            'make_video', 'evaluation_case', 'reference_pckh', 'smoothness', 'evaluate_oks', 'write_predictions']
 
@@ -28,15 +28,16 @@ MIN_SCORE = -9999.0     # poseval's score for a joint whose person has no per-jo
 
 @dataclass
 class FrameArrays:
-    "One evaluated frame in poseval's joint order, after ignore regions."
-    gt_xy: np.ndarray        # (G, 15, 2)
-    gt_has: np.ndarray       # (G, 15) bool
-    head: np.ndarray         # (G,)
-    pr_xy: np.ndarray        # (P, 15, 2)
-    pr_has: np.ndarray       # (P, 15) bool
-    pr_score: np.ndarray     # (P, 15)
-    gt_track: np.ndarray     # (G,) track ids, for smoothness
-    frame_index: int = 0
+    "The evaluated frames of a video in poseval's joint order, after ignore regions, padded to one batch of F frames."
+    gt_xy: np.ndarray        # (F, G, 15, 2); G: the most ground-truth persons in a frame
+    gt_has: np.ndarray       # (F, G, 15) bool; False for padding
+    head: np.ndarray         # (F, G) head sizes (1 for padding)
+    pr_xy: np.ndarray        # (F, P, 15, 2); P: the most predicted persons in a frame
+    pr_has: np.ndarray       # (F, P, 15) bool
+    pr_score: np.ndarray     # (F, P, 15)
+    gt_track: np.ndarray     # (F, G) track ids (-1 for padding), for smoothness
+    frame_index: np.ndarray  # (F,) position of each frame in the video
+    pr_slot: tuple = ()      # (frame, slot) of every real prediction, in file order: where the padding hides it
 
 def _present(kps: np.ndarray) -> np.ndarray:
     "poseval's keypoint filter: a joint exists unless x == y == v == 0; (N, 17, 3) -> (N, 15) in poseval order."
@@ -50,49 +51,67 @@ def _ignored(xy: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
         out |= shapely.contains_xy(shapely.Polygon(r), xy[..., 0], xy[..., 1])
     return out
 
-def frame_arrays(gt: Frame, pred: Frame | None, source: str = "") -> FrameArrays | None:
-    "The arrays of one ground-truth frame and its predictions, or None if poseval would not evaluate it."
-    if not gt.persons: return None
-    gk = np.stack([p.keypoints for p in gt.persons]); gt_has = _present(gk); gt_xy = gk[:, POSEVAL_FROM_SCHEMA, :2]
-    heads = []
-    for k, p in enumerate(gt.persons):
-        if p.head_box is None: raise DataError(source, f"image {gt.image_id}, person {k}.bbox_head", "missing: PCKh needs the ground-truth head box")
-        heads.append(0.6 * float(np.hypot(p.head_box[2], p.head_box[3])))
-    prs = pred.persons if pred is not None else []
-    if prs:
-        pk = np.stack([p.keypoints for p in prs]); pr_has = _present(pk); pr_xy = pk[:, POSEVAL_FROM_SCHEMA, :2]
-        pr_score = np.stack([p.keypoint_scores[POSEVAL_FROM_SCHEMA] if p.keypoint_scores is not None else np.full(15, MIN_SCORE) for p in prs])
+def _persons(frames: list[Frame | None], source: str, gt: bool) -> tuple:
+    "Joints (N, 15, 2), presence (N, 15), scores or head sizes, track ids and frame numbers of every person of `frames`."
+    ps = [(f, q) for f, fr in enumerate(frames) for q in (fr.persons if fr is not None else [])]
+    if not ps: return np.zeros((0, 15, 2)), np.zeros((0, 15), bool), np.zeros((0, 15) if not gt else 0), np.zeros(0, int), np.zeros(0, int)
+    k = np.stack([q.keypoints for _, q in ps])
+    if gt:
+        bad = next((i for i, (_, q) in enumerate(ps) if q.head_box is None), None)
+        if bad is not None:
+            fr = frames[ps[bad][0]]
+            raise DataError(source, f"image {fr.image_id}, person {fr.persons.index(ps[bad][1])}.bbox_head", "missing: PCKh needs the ground-truth head box")
+        extra = 0.6 * np.hypot(*np.stack([q.head_box[2:4] for _, q in ps]).T)
     else:
-        pr_xy, pr_has, pr_score = np.zeros((0, 15, 2)), np.zeros((0, 15), bool), np.zeros((0, 15))
-    gt_track = np.array([p.track_id for p in gt.persons])
-    head = np.array(heads)
-    if gt.ignore_regions:
-        gt_has &= ~_ignored(gt_xy, gt.ignore_regions)
-        pr_has &= ~_ignored(pr_xy, gt.ignore_regions)
-        keep_g, keep_p = gt_has.any(1), pr_has.any(1)
-        gt_xy, gt_has, head, gt_track = gt_xy[keep_g], gt_has[keep_g], head[keep_g], gt_track[keep_g]
-        pr_xy, pr_has, pr_score = pr_xy[keep_p], pr_has[keep_p], pr_score[keep_p]
-    return FrameArrays(gt_xy, gt_has, head, pr_xy, pr_has, pr_score, gt_track, gt.index)
+        extra = np.stack([q.keypoint_scores[POSEVAL_FROM_SCHEMA] if q.keypoint_scores is not None else np.full(15, MIN_SCORE) for _, q in ps])
+    return k[:, POSEVAL_FROM_SCHEMA, :2], _present(k), extra, np.array([q.track_id for _, q in ps]), np.array([f for f, _ in ps])
+
+def _pad(values: np.ndarray, frame: np.ndarray, n_frames: int, fill) -> tuple[np.ndarray, tuple]:
+    "Scatter per-person rows into an (F, most per frame, ...) array; also the (frame, slot) of each row."
+    counts = np.bincount(frame, minlength=n_frames)
+    slot = np.arange(len(frame)) - np.concatenate([[0], np.cumsum(counts)[:-1]])[frame]
+    out = np.full((n_frames, max(counts.max(initial=0), 1), *values.shape[1:]), fill, dtype=values.dtype)
+    out[frame, slot] = values
+    return out, (frame, slot)
+
+def frame_arrays(pairs: list[tuple[Frame, Frame | None]], source: str = "") -> FrameArrays | None:
+    "The arrays of the frames poseval evaluates (those whose ground truth has persons), or None if there are none."
+    pairs = [(g, p) for g, p in pairs if g.persons]
+    if not pairs: return None
+    gxy, ghas, head, gtrack, gf = _persons([g for g, _ in pairs], source, gt=True)
+    pxy, phas, score, _, pf = _persons([p for _, p in pairs], source, gt=False)
+    keep_g, keep_p = np.ones(len(gf), bool), np.ones(len(pf), bool)
+    for f, (g, _) in enumerate(pairs):   # rule 4: joints inside ignore regions go; persons left with none go too
+        if not g.ignore_regions: continue
+        mg, mp = gf == f, pf == f
+        ghas[mg] &= ~_ignored(gxy[mg], g.ignore_regions); phas[mp] &= ~_ignored(pxy[mp], g.ignore_regions)
+        keep_g[mg] = ghas[mg].any(1); keep_p[mp] = phas[mp].any(1)
+    F = len(pairs)
+    g_xy, _ = _pad(gxy[keep_g], gf[keep_g], F, 0.0); g_has, _ = _pad(ghas[keep_g], gf[keep_g], F, False)
+    g_head, _ = _pad(head[keep_g], gf[keep_g], F, 1.0); g_track, _ = _pad(gtrack[keep_g], gf[keep_g], F, -1)
+    p_xy, _ = _pad(pxy[keep_p], pf[keep_p], F, 0.0); p_has, _ = _pad(phas[keep_p], pf[keep_p], F, False)
+    p_score, slots = _pad(score[keep_p], pf[keep_p], F, 0.0)
+    return FrameArrays(g_xy, g_has, g_head, p_xy, p_has, p_score, g_track, np.array([g.index for g, _ in pairs]), slots)
 
 # %% ../nbs/08_evaluation.ipynb #18886240
-def assign_frame(f: FrameArrays, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    "poseval's greedy assignment: TP labels (P, 15) of predicted joints and the matched GT index per prediction (-1: none)."
-    P, G = len(f.pr_xy), len(f.gt_xy)
-    labels, match_of = np.zeros((P, 15), bool), np.full(P, -1)
-    if P == 0 or G == 0: return labels, match_of
+def assign_frames(f: FrameArrays, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    "poseval's greedy assignment, frame by frame (batched): TP labels (F, P, 15) and the matched GT slot of each prediction (F, P; -1: none)."
+    F, P = f.pr_xy.shape[:2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.linalg.norm(f.pr_xy[:, None] - f.gt_xy[None], axis=-1) / f.head[None, :, None]     # (P, G, 15)
-    valid = f.pr_has[:, None] & f.gt_has[None]
-    match = valid & (dist <= threshold)
-    n_gt = f.gt_has.sum(1)
-    pck = match.sum(-1) / np.where(n_gt > 0, n_gt, 1)                                                 # (P, G)
-    best = pck.argmax(1)                                                                              # stage 1
-    kept = np.zeros_like(pck); kept[np.arange(P), best] = pck[np.arange(P), best]
-    winner = kept.argmax(0)                                                                           # stage 2
-    for g in np.flatnonzero(kept.max(0) > 0):
-        match_of[winner[g]] = g
+        dist = np.linalg.norm(f.pr_xy[:, :, None] - f.gt_xy[:, None], axis=-1) / f.head[:, None, :, None]    # (F, P, G, 15)
+    match = f.pr_has[:, :, None] & f.gt_has[:, None] & (dist <= threshold)
+    n_gt = f.gt_has.sum(-1)                                                                               # (F, G)
+    pck = match.sum(-1) / np.where(n_gt > 0, n_gt, 1)[:, None]                                            # (F, P, G)
+    best = pck.argmax(2)                                                                                  # stage 1: (F, P)
+    fi, pi = np.meshgrid(np.arange(F), np.arange(P), indexing="ij")
+    kept = np.zeros_like(pck); kept[fi, pi, best] = pck[fi, pi, best]
+    winner = kept.argmax(1)                                                                               # stage 2: (F, G)
+    match_of = np.full((F, P), -1)
+    wf, wg = np.nonzero(kept.max(1) > 0)
+    match_of[wf, winner[wf, wg]] = wg
+    labels = np.zeros((F, P, 15), bool)
     m = match_of >= 0
-    labels[m] = match[np.flatnonzero(m), match_of[m]]
+    labels[m] = match[fi[m], pi[m], match_of[m]]
     return labels, match_of
 
 # %% ../nbs/08_evaluation.ipynb #dec10067
@@ -149,7 +168,7 @@ class PoseTrackAP:
     summary: dict[str, float]                       # Head ... Ankle, Mean (percent)
     per_video: pd.DataFrame                         # per-video summaries and counts
     frames: int = 0                                 # evaluated frames
-    matches: list = field(default_factory=list, repr=False)   # per video: [(FrameArrays, match_of)] for smoothness
+    matches: list = field(default_factory=list, repr=False)   # per video: [(FrameArrays, match_of (F, P))] for smoothness
 
     def table(self) -> pd.DataFrame:
         "One-row table with the paper's columns."
@@ -180,16 +199,14 @@ def evaluate_pckh(gt: dict[str, Video], pred: dict[str, Video], missing: str = "
         if p is None and missing == "error":
             raise DataError(Path(g.source).name if g.source else name, "", "no prediction file of this name in the prediction folder "
                             "(use missing='empty' / --missing empty to count it as predicting nothing)")
-        vchunks, vmatch = [], []
-        for gf, pf in pair_frames(g, p):
-            fa = frame_arrays(gf, pf, str(g.source))
-            if fa is None: continue
-            labels, match_of = assign_frame(fa)
-            vchunks.append((fa.pr_score, labels, fa.pr_has, fa.gt_has.sum(0)))
-            vmatch.append((fa, match_of))
-        chunks += vchunks; matches.append((name, vmatch)); frames += len(vchunks)
+        fa, vchunks = frame_arrays(pair_frames(g, p), str(g.source)), []
+        if fa is not None:
+            labels, match_of = assign_frames(fa)
+            vchunks = [(fa.pr_score[fa.pr_slot], labels[fa.pr_slot], fa.pr_has[fa.pr_slot], fa.gt_has.sum((0, 1)))]
+        vframes = len(fa.frame_index) if fa is not None else 0
+        chunks += vchunks; frames += vframes; matches.append((name, [(fa, match_of)] if fa is not None else []))
         vap, vn = _ap_of(vchunks)
-        rows.append({"video": name, "frames": len(vchunks), "gt_joints": int(vn.sum()), **summarize(vap)})
+        rows.append({"video": name, "frames": vframes, "gt_joints": int(vn.sum()), **summarize(vap)})
     ap, n_gt = _ap_of(chunks)
     return PoseTrackAP(ap, n_gt, summarize(ap), pd.DataFrame(rows), frames, matches)
 
@@ -277,9 +294,10 @@ def smoothness(result: PoseTrackAP) -> dict[str, float]:
     for _, frames in result.matches:
         track = {}   # (track id, frame index) -> (pred xy (15,2), gt xy, has (15,), head)
         for fa, match_of in frames:
-            for p, g in enumerate(match_of):
-                if g >= 0 and fa.gt_track[g] >= 0:
-                    track[(fa.gt_track[g], fa.frame_index)] = (fa.pr_xy[p], fa.gt_xy[g], fa.gt_has[g] & fa.pr_has[p], fa.head[g])
+            for f, p in zip(*np.nonzero(match_of >= 0)):
+                g = match_of[f, p]
+                if fa.gt_track[f, g] >= 0:
+                    track[(fa.gt_track[f, g], fa.frame_index[f])] = (fa.pr_xy[f, p], fa.gt_xy[f, g], fa.gt_has[f, g] & fa.pr_has[f, p], fa.head[f, g])
         for (tid, t), (p1, g1, h1, s1) in track.items():
             nxt = track.get((tid, t + 1))
             if nxt is None: continue

@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, UNANNOTATED_KEYPOINTS
-from .data import (Frame, Person, Video, posetrack18_dict, posetrack17_dict, posetrack18_image_id,
-                         write_json_atomic)
+from .data import (INCOMPLETE, Frame, Person, Video, posetrack18_dict, posetrack17_dict, posetrack18_image_id,
+                   write_json_atomic)
 
 # %% auto #0
 __all__ = ['TINY_SYNTH', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL',
@@ -431,6 +431,7 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
     "Rewrite a PoseTrack18-format root as a PoseTrack17 (`release=17`) or PoseTrack21 (`release=21`) root."
     from cdpose.data import load_posetrack
     src, out = Path(pt18_root), Path(out)
+    out.mkdir(parents=True, exist_ok=True); (out / INCOMPLETE).write_text(f"cdpose.synthetic is writing this PoseTrack{release} variant\n")
     for split in ("train", "val"):
         if not (src / "annotations" / split).is_dir(): continue
         for v in load_posetrack(src, split, check_images=False, progress=False).videos:
@@ -441,6 +442,7 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
             if release == 17: write_json_atomic(out / "annotations" / split / f"{v.name}.json", posetrack17_dict(v))
             else: write_json_atomic(out / "posetrack_data" / split / f"{v.name}.json",
                                     posetrack18_dict(v, vid_id=v.name[:6], posetrack21=True))
+    (out / INCOMPLETE).unlink()
     return out
 
 def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: SynthConfig = SynthConfig(),
@@ -448,6 +450,7 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
                             pt21: str | os.PathLike | None = None, progress: bool = True) -> Path:
     "Write SynthPoseTrack (PoseTrack18 layout) to `out`, and optionally its PoseTrack17/21 variants."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out / INCOMPLETE).write_text("cdpose.synthetic is writing this data set\n")
     jobs = [(seed, s, i, config, str(out)) for s, n in (("train", config.train_videos), ("val", config.val_videos)) for i in range(n)]
     bar = tqdm(total=len(jobs), desc="SynthPoseTrack videos", disable=not progress)
     if workers > 1:
@@ -456,6 +459,7 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     else:
         for j in jobs: _write_video(j); bar.update()
     bar.close()
+    (out / INCOMPLETE).unlink()      # the PoseTrack18 layout is complete; the variants below carry their own marker
     if pt17 is not None: write_variant(out, pt17, 17)
     if pt21 is not None: write_variant(out, pt21, 21)
     # the completion marker, written last and atomically: a generation killed or cut short by a full disk has none
@@ -464,7 +468,7 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
 
 def synth_complete(root: str | os.PathLike) -> bool:
     "Whether `root` holds a finished SynthPoseTrack generation (its marker, written last, is there); an unfinished one is regenerated."
-    return (Path(root) / "synth.json").is_file()
+    return (Path(root) / "synth.json").is_file() and not (Path(root) / INCOMPLETE).exists()
 
 def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06, false_boxes: bool = True) -> Path:
     "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."

@@ -119,3 +119,66 @@ def test_atomic_json_write_keeps_the_old_file_on_failure(tmp_path):
     write_json_atomic(p, {"a": 1})
     with pytest.raises(TypeError): write_json_atomic(p, {"a": object()})
     assert read_json(p) == {"a": 1} and [q.name for q in tmp_path.iterdir()] == ["out.json"]
+
+# -- what `cdpose inspect` must find (issue 13 §4): each names the file and the frame or field ------------------------
+
+def _frame(root, i):
+    "The path of frame `i` of the first validation video."
+    d = json.loads(_val_file(root).read_text())
+    return root / d["images"][i]["file_name"]
+
+def test_mixed_resolution_in_one_video(pt18):
+    import cv2
+    path = _frame(pt18, 3)
+    cv2.imwrite(str(path), np.zeros((100, 120, 3), np.uint8))
+    _cli_error(pt18, _val_file(pt18).name, "images[3].file_name", path.name, "120x100")
+
+@pytest.mark.parametrize("content", [b"", b"garbage, not an image"], ids=["zero bytes", "garbage"])
+def test_unreadable_frame_after_the_first(pt18, content):
+    path = _frame(pt18, 4)
+    path.write_bytes(content)
+    _cli_error(pt18, _val_file(pt18).name, "images[4].file_name", path.name, f"{len(content)} bytes")
+
+def test_truncated_frame_is_found_when_decoding(pt18):
+    "A JPEG whose header is intact but whose data is cut: the header check passes, decoding every frame finds it."
+    path = _frame(pt18, 5)
+    data = path.read_bytes(); path.write_bytes(data[:len(data) * 2 // 3])
+    load_posetrack(pt18, "val", progress=False)                     # headers only: fast, and this frame's header is fine
+    with pytest.raises(DataError, match=r"images\[5\]\.file_name: .*" + path.name):
+        load_posetrack(pt18, "val", progress=False, decode_images=True)
+
+def test_joints_far_outside_the_image_are_reported(pt18):
+    f = _val_file(pt18)
+    d = json.loads(f.read_text())
+    d["annotations"][0]["keypoints"][0:3] = [900.0, 40.0, 1]         # the image is 192 x 144
+    f.write_text(json.dumps(d))
+    r = run_cdpose("inspect", pt18)
+    assert r.returncode == 0, r.stderr
+    line = next(l for l in r.stdout.splitlines() if "far outside" in l)
+    frame = next(im["file_name"] for im in d["images"] if im["id"] == d["annotations"][0]["image_id"])
+    assert f.name in line and frame in line and "192x144" in line, line
+
+def test_keypoints_as_numeric_strings(pt18):
+    _edit(_val_file(pt18), lambda d: d["annotations"][0].__setitem__("keypoints", [str(v) for v in d["annotations"][0]["keypoints"]]))
+    _cli_error(pt18, _val_file(pt18).name, "annotations[0].keypoints", "numbers")
+
+@pytest.mark.parametrize("field,value", [("id", "12"), ("track_id", "3"), ("bbox", ["1", 2, 3, 4])])
+def test_wrong_typed_annotation_fields(pt18, field, value):
+    _edit(_val_file(pt18), lambda d: d["annotations"][0].__setitem__(field, value))
+    _cli_error(pt18, _val_file(pt18).name, f"annotations[0].{field}")
+
+def test_null_track_id_is_an_unknown_track(pt18):
+    _edit(_val_file(pt18), lambda d: d["annotations"][0].__setitem__("track_id", None))
+    v = load_posetrack(pt18, "val", progress=False).videos[0]
+    assert min(p.track_id for f in v.frames for p in f.persons) == -1
+
+def test_unfinished_data_set_is_refused(tiny_synth, tmp_path):
+    "A generation that was killed (or hit a full disk) leaves its marker: loading and inspecting refuse the set."
+    from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_complete
+    from cdpose.data import INCOMPLETE
+    root = tmp_path / "synth"
+    shutil.copytree(tiny_synth / "pt18", root)
+    assert synth_complete(root)
+    (root / INCOMPLETE).write_text("")
+    assert not synth_complete(root)
+    _cli_error(root, INCOMPLETE, "not completely written")
