@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 
 from .keypoints import NUM_KEYPOINTS, POSEVAL_FROM_SCHEMA, POSEVAL_GROUPS, POSEVAL_JOINT_NAMES, KEYPOINT_NAMES
-from .data import (DataError, Frame, Person, Video, read_video, posetrack18_dict, posetrack17_dict,
-                         write_json_atomic)
+from .data import (DataError, Frame, Person, Video, gc_paused, read_video, posetrack18_dict, posetrack17_dict,
+                   write_json_atomic)
 
 # %% auto #0
 __all__ = ['MIN_SCORE', 'POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frames', 'voc_ap', 'summarize',
@@ -143,7 +143,7 @@ def load_video_dir(path: str | os.PathLike, allow_empty: bool = False) -> dict[s
     if not path.is_dir(): raise DataError(path, "", "not a folder of per-video JSON files")
     files = sorted(path.glob("*.json"))
     if not files and not allow_empty: raise DataError(path, "", "no *.json files in this folder")
-    return {f.name: read_video(f, path) for f in files}
+    with gc_paused(): return {f.name: read_video(f, path) for f in files}
 
 def pair_frames(gt: Video, pred: Video | None) -> list[tuple[Frame, Frame | None]]:
     "Each ground-truth frame with the prediction frame of the same image id (else the same file name)."
