@@ -24,7 +24,7 @@ def test_nbdev_export_leaves_the_library_unchanged(tmp_path):
     assert r.returncode == 0, r.stderr
     cmp = filecmp.dircmp(ROOT / "cdpose", tmp_path / "cdpose", ignore=["__pycache__"])
     def diffs(c): return c.diff_files + c.left_only + c.right_only + [f for s in c.subdirs.values() for f in diffs(s)]
-    assert diffs(cmp) == [], f"cdpose/ is out of sync with nbs/: run nbdev_export ({diffs(cmp)})"
+    assert diffs(cmp) == [], f"cdpose/ is out of sync with nbs/: run nbdev-export ({diffs(cmp)})"
 
 def test_library_notebooks_pass_nbdev_test():
     r = subprocess.run([Path(sys.executable).parent / "nbdev-test", "--n-workers", "2"], cwd=ROOT, capture_output=True, text=True)
