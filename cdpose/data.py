@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib, gc, json, math, os, re, tempfile, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from functools import partial
+from typing import Callable, Sequence
 
 import numpy as np
 import orjson
@@ -19,11 +20,12 @@ from tqdm.auto import tqdm
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
 
 # %% auto #0
-__all__ = ['POSETRACK18_CATEGORY', 'JOINT_MARGIN', 'INCOMPLETE', 'Person', 'Frame', 'Video', 'DataError', 'DataIssue',
-           'read_json', 'gc_paused', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints',
+__all__ = ['POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'JOINT_MARGIN', 'INCOMPLETE', 'Person', 'Frame', 'Video', 'DataError',
+           'DataIssue', 'read_json', 'gc_paused', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints',
            'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict',
-           'PoseTrackData', 'annotation_dir', 'read_video', 'check_video', 'load_posetrack', 'Detection',
-           'load_detections', 'load_rgb', 'draw_annotations', 'preview_grid']
+           'AnnotationFormat', 'register_format', 'annotation_dict', 'PoseTrackData', 'annotation_dir', 'read_video',
+           'check_video', 'load_posetrack', 'Detection', 'load_detections', 'load_rgb', 'draw_annotations',
+           'preview_grid']
 
 # %% ../nbs/01_data.ipynb #49fc7f58
 @dataclass
@@ -365,6 +367,42 @@ def posetrack17_dict(video: Video) -> dict:
                          "annorect": rects})
     return {"annolist": annolist}
 
+# %% ../nbs/01_data.ipynb #f0a1b2c3
+@dataclass(frozen=True)
+class AnnotationFormat:
+    "An annotation format: how to recognise a loaded file, read it into a `Video`, write a `Video` back, and where its files live."
+    name: str                                   # the `Video.format` it reads and writes
+    recognise: Callable[[object, Path], bool]   # (loaded JSON, file path) -> is it this format?
+    read: Callable[..., Video]                  # (path, root, split, data=loaded JSON) -> Video
+    write: Callable[[Video], dict]              # Video -> the JSON object of one file
+    folder: str = "annotations"                 # per-split annotation folder under the data root: {folder}/{split}/
+
+ANNOTATION_FORMATS: dict[str, AnnotationFormat] = {}
+
+def register_format(fmt: AnnotationFormat) -> AnnotationFormat:
+    "Add (or replace) an annotation format; the newest is tried first when a file is recognised."
+    rest = {k: v for k, v in ANNOTATION_FORMATS.items() if k != fmt.name}
+    ANNOTATION_FORMATS.clear(); ANNOTATION_FORMATS.update({fmt.name: fmt, **rest})
+    return fmt
+
+def _vid_id(video: Video) -> str: return video.name.split("_")[0]
+
+def _is_posetrack21(d, path: Path) -> bool:
+    anns = (d.get("annotations") or []) if isinstance(d, dict) else []
+    return any(isinstance(a, dict) and "person_id" in a for a in anns[:5]) or "posetrack_data" in path.parts
+
+register_format(AnnotationFormat("posetrack18", lambda d, path: True,            # the fallback: its reader names what is missing
+                                 partial(read_posetrack18_video, fmt="posetrack18"), lambda v: posetrack18_dict(v, vid_id=_vid_id(v))))
+register_format(AnnotationFormat("posetrack21", _is_posetrack21, partial(read_posetrack18_video, fmt="posetrack21"),
+                                 lambda v: posetrack18_dict(v, vid_id=_vid_id(v), posetrack21=True), folder="posetrack_data"))
+register_format(AnnotationFormat("posetrack17", lambda d, path: isinstance(d, dict) and "annolist" in d, read_posetrack17_video,
+                                 posetrack17_dict))
+
+def annotation_dict(video: Video) -> dict:
+    "The JSON object of `video` in its own format (`video.format`)."
+    if video.format not in ANNOTATION_FORMATS: raise ValueError(f"format {video.format!r}: not a registered annotation format ({', '.join(ANNOTATION_FORMATS)})")
+    return ANNOTATION_FORMATS[video.format].write(video)
+
 # %% ../nbs/01_data.ipynb #b1d69195
 @dataclass
 class PoseTrackData:
@@ -396,13 +434,11 @@ def annotation_dir(root: str | os.PathLike, split: str) -> Path:
                     f"{split}/, posetrack_data/{split}/ and posetrack_data/annotations/{split}/)")
 
 def read_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "") -> Video:
-    "Read a per-video annotation file of any PoseTrack release, telling the format from its content."
+    "Read a per-video annotation file of any registered format (PoseTrack17, 18, 21), telling the format from its content."
     path = Path(path)
     d = read_json(path)
-    if isinstance(d, dict) and "annolist" in d: return read_posetrack17_video(path, root, split, data=d)
-    anns = (d.get("annotations") or []) if isinstance(d, dict) else []
-    pt21 = any(isinstance(a, dict) and "person_id" in a for a in anns[:5]) or "posetrack_data" in path.parts
-    return read_posetrack18_video(path, root, split, fmt="posetrack21" if pt21 else "posetrack18", data=d)
+    fmt = next(f for f in ANNOTATION_FORMATS.values() if f.recognise(d, path))
+    return fmt.read(path, root, split, data=d)
 
 def _frame_size(path: Path, src: str, field: str, decode: bool) -> tuple[int, int]:
     "(width, height) of a frame image from its header (`decode`: from decoding all of it), or a DataError naming the file."

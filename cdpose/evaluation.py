@@ -15,8 +15,7 @@ import pandas as pd
 import shapely
 
 from .keypoints import NUM_KEYPOINTS, POSEVAL_FROM_SCHEMA, POSEVAL_GROUPS, POSEVAL_JOINT_NAMES, KEYPOINT_NAMES
-from .data import (DataError, Frame, Person, Video, gc_paused, read_video, posetrack18_dict, posetrack17_dict,
-                   write_json_atomic)
+from .data import DataError, Frame, Person, Video, annotation_dict, gc_paused, read_video, write_json_atomic
 
 # %% auto #0
 __all__ = ['MIN_SCORE', 'POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frames', 'voc_ap', 'summarize',
@@ -379,6 +378,5 @@ def write_predictions(out_dir: str | os.PathLike, gt: dict[str, Video], predicti
                   for p, t in zip(predictions.get(f.image_id, []), _unique_tracks(predictions.get(f.image_id, [])))]
             frames.append(Frame(f.image_id, f.file_name, f.index, f.is_labeled, ps, []))
         v = Video(g.name, frames, g.root, format=g.format)
-        obj = posetrack17_dict(v) if g.format == "posetrack17" else posetrack18_dict(v, vid_id=g.name.split("_")[0], posetrack21=g.format == "posetrack21")
-        written.append(write_json_atomic(out_dir / name, obj))
+        written.append(write_json_atomic(out_dir / name, annotation_dict(v)))
     return written

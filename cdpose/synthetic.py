@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, UNANNOTATED_KEYPOINTS
-from .data import (INCOMPLETE, Frame, Person, Video, posetrack18_dict, posetrack17_dict, posetrack18_image_id,
+from .data import (ANNOTATION_FORMATS, INCOMPLETE, Frame, Person, Video, annotation_dict, posetrack18_image_id,
                    write_json_atomic)
 
 # %% auto #0
@@ -418,7 +418,7 @@ def _write_video(args) -> tuple[str, str, int]:
     for f, img in zip(video.frames, images):
         path = out / f.file_name; path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_encode_jpeg(img, cfg.jpeg_quality))
-    write_json_atomic(out / "annotations" / split / f"{video.name}.json", posetrack18_dict(video, vid_id=video.name[:6]))
+    write_json_atomic(out / "annotations" / split / f"{video.name}.json", annotation_dict(video))
     return split, video.name, len(video.frames)
 
 def _link(src: Path, dst: Path):
@@ -439,9 +439,8 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
                 old = src / f.file_name
                 if release == 17: f.file_name = f"images/bonn_5sec/{v.name}/{f.index + 1:08d}.jpg"
                 _link(old, out / f.file_name)
-            if release == 17: write_json_atomic(out / "annotations" / split / f"{v.name}.json", posetrack17_dict(v))
-            else: write_json_atomic(out / "posetrack_data" / split / f"{v.name}.json",
-                                    posetrack18_dict(v, vid_id=v.name[:6], posetrack21=True))
+            v.format = f"posetrack{release}"
+            write_json_atomic(out / ANNOTATION_FORMATS[v.format].folder / split / f"{v.name}.json", annotation_dict(v))
     (out / INCOMPLETE).unlink()
     return out
 
