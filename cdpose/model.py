@@ -20,8 +20,8 @@ from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'ModelConfig', 'LossConfig', 'ablation', 'CDPose', 'NonFiniteLossError', 'heatmap_mse', 'cdpose_loss',
-           'count_params', 'model_complexity']
+__all__ = ['ABLATIONS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose', 'NonFiniteLossError', 'heatmap_mse',
+           'cdpose_loss', 'count_params', 'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -56,26 +56,46 @@ class LossConfig:
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
 
-ABLATIONS: dict[str, dict] = {   # row name -> (ModelConfig overrides, LossConfig overrides)
-    "baseline":                      dict(model=dict(semantic_space=False, fusion=False), loss=dict(lambda_t=0.0)),
-    "+semantic space":               dict(model=dict(semantic_space=True, fusion=False), loss=dict(lambda_t=0.0)),
-    "+trajectory difference":        dict(model=dict(semantic_space=True, fusion=False), loss=dict()),
-    "+fusion (full)":                dict(model=dict(semantic_space=True, fusion=True), loss=dict()),
-    "without trajectory difference": dict(model=dict(semantic_space=True, fusion=True), loss=dict(lambda_t=0.0)),
-    "no L_c no L_s":                 dict(model=dict(), loss=dict(lambda_c=0.0, lambda_s=0.0)),
-    "L_c only":                      dict(model=dict(), loss=dict(lambda_s=0.0)),
-    "L_s only":                      dict(model=dict(), loss=dict(lambda_c=0.0)),
-    "L_c and L_s":                   dict(model=dict(), loss=dict()),
-    "Z only":                        dict(model=dict(semantic="use_S=False"), loss=dict()),
-    "Z and S":                       dict(model=dict(), loss=dict()),
-}
+@dataclass(frozen=True)
+class AblationRow:
+    "One row of Table 5 or 6: the table it belongs to, its tick marks, and its changes to the full model as dotted keys."
+    name: str
+    table: int                     # 5 or 6
+    ticks: dict                    # table column -> mark ("✓", "Z", "S" or "")
+    overrides: dict                # "model.fusion" / "loss.lambda_t" / "model.semantic.use_S" -> value; {} is the full model
+
+def _row(name: str, table: int, ticks: str, **overrides) -> AblationRow:
+    "Ticks given as one string per column, `|`-separated; overrides as `model__fusion=False` (double underscores for dots)."
+    cols = {5: ("semantic space", "L_t", "fusion"), 6: ("L_c / Z", "L_s / S")}[table]
+    return AblationRow(name, table, dict(zip(cols, ticks.split("|"))), {k.replace("__", "."): v for k, v in overrides.items()})
+
+ABLATIONS: dict[str, AblationRow] = {r.name: r for r in (
+    _row("baseline", 5, "||", model__semantic_space=False, model__fusion=False, loss__lambda_t=0.0),
+    _row("+semantic space", 5, "✓||", model__semantic_space=True, model__fusion=False, loss__lambda_t=0.0),
+    _row("+trajectory difference", 5, "✓|✓|", model__semantic_space=True, model__fusion=False),
+    _row("+fusion (full)", 5, "✓|✓|✓", model__semantic_space=True, model__fusion=True),
+    _row("without trajectory difference", 5, "✓||✓", model__semantic_space=True, model__fusion=True, loss__lambda_t=0.0),
+    _row("no L_c no L_s", 6, "|", loss__lambda_c=0.0, loss__lambda_s=0.0),
+    _row("L_c only", 6, "✓|", loss__lambda_s=0.0),
+    _row("L_s only", 6, "|✓", loss__lambda_c=0.0),
+    _row("L_c and L_s", 6, "✓|✓"),
+    _row("Z only", 6, "Z|", model__semantic__use_S=False),
+    _row("Z and S", 6, "Z|S"),
+)}
+
+def _replace_at(obj, keys: list[str], value):
+    "`obj` (a dataclass) with the field at the dotted path `keys` replaced."
+    if not hasattr(obj, keys[0]): raise ValueError(f"{type(obj).__name__} has no field {keys[0]!r}")
+    return replace(obj, **{keys[0]: value if len(keys) == 1 else _replace_at(getattr(obj, keys[0]), keys[1:], value)})
 
 def ablation(row: str, model: ModelConfig, loss: LossConfig) -> tuple[ModelConfig, LossConfig]:
     "The configs of one row of Table 5 or 6, starting from the full model's `model` and `loss`."
     if row not in ABLATIONS: raise ValueError(f"unknown ablation row {row!r}; rows: {', '.join(ABLATIONS)}")
-    m, l = dict(ABLATIONS[row]["model"]), ABLATIONS[row]["loss"]
-    if m.pop("semantic", None) == "use_S=False": m["semantic"] = replace(model.semantic, use_S=False)
-    return replace(model, **m), replace(loss, **l)
+    cfg = {"model": model, "loss": loss}
+    for key, value in ABLATIONS[row].overrides.items():
+        part, *rest = key.split(".")
+        cfg[part] = _replace_at(cfg[part], rest, value)
+    return cfg["model"], cfg["loss"]
 
 # %% ../nbs/07_model.ipynb #1771a837
 class CDPose(nn.Module):
