@@ -5,9 +5,10 @@ classic heatmap head, the single-frame baseline, and importers for released pose
 
 # %% ../nbs/03_backbone.ipynb #660fc067
 from __future__ import annotations
-import math, re
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -18,16 +19,17 @@ from timm.models.vision_transformer import VisionTransformer
 from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
-__all__ = ['VIT_SIZES', 'BACKBONE_RECIPES', 'ViTBackbone', 'HRNetBackbone', 'build_backbone', 'BackboneRecipe', 'backbone_recipe',
-           'HeatmapHead', 'head_for', 'SingleFramePose', 'CheckpointError', 'load_state_dict_file', 'resize_pos_embed',
-           'vitpose_to_cdpose', 'hrnet_to_cdpose', 'checkpoint_family', 'import_pose_checkpoint', 'released_state_dict',
-           'write_released_checkpoint']
+__all__ = ['VIT_SIZES', 'BACKBONES', 'ViTBackbone', 'HRNetBackbone', 'BackboneFamily', 'register_backbone', 'backbone_names',
+           'backbone_recipe', 'build_backbone', 'HeatmapHead', 'head_for', 'SingleFramePose', 'CheckpointError',
+           'load_state_dict_file', 'resize_pos_embed', 'vitpose_to_cdpose', 'hrnet_to_cdpose', 'checkpoint_family',
+           'import_pose_checkpoint', 'released_state_dict', 'write_released_checkpoint']
 
 # %% ../nbs/03_backbone.ipynb #cad410bb
 VIT_SIZES = {"vit_tiny": (192, 12, 3), "vit_small": (384, 12, 6), "vit_base": (768, 12, 12), "vit_large": (1024, 24, 16)}
 
 class ViTBackbone(nn.Module):
     "ViT feature extractor: (B, 3, H, W) -> F (B, C, H/p, W/p) for patch size p (16 in the paper)."
+    family = "vit"
     def __init__(self, size: str = "vit_base", input_size: tuple[int, int] = (256, 192), drop_path: float = 0.1,
                  patch_padding: int = 2, depth: int | None = None, patch_size: int = 16):
         super().__init__()
@@ -44,6 +46,7 @@ class ViTBackbone(nn.Module):
 # %% ../nbs/03_backbone.ipynb #8cb718f4
 class HRNetBackbone(nn.Module):
     "Pose HRNet (`hrnet_w48`, `hrnet_w32`, `hrnet_w18`, `hrnet_w18_small`): (B, 3, H, W) -> F (B, W, H/4, W/4), the highest-resolution branch."
+    family = "hrnet"
     def __init__(self, name: str = "hrnet_w48"):
         super().__init__()
         cfg = timm_hrnet.cfg_cls[name]
@@ -57,29 +60,48 @@ class HRNetBackbone(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.forward_features(x)[0]
 
+# %% ../nbs/03_backbone.ipynb #8cb718f5
+@dataclass(frozen=True)
+class BackboneFamily:
+    "One backbone family, in one place: its names, how to build them, the `paper` rate, its COCO checkpoint setting and importer."
+    name: str                                       # "vit", "hrnet"
+    names: tuple[str, ...]                          # the backbone names it builds (`model.backbone`)
+    build: Callable[..., nn.Module]                 # (name, input_size, drop_path, depth, patch_size) -> features module
+    lr: float                                       # AdamW rate of the paper profile (ViT 5e-4, HRNet 1e-3: see 09_training)
+    checkpoint_setting: str                         # the settings.ini key of the family's COCO-pretrained pose checkpoint
+    recognise: Callable[[dict], bool]               # does a released state dict belong to this family?
+    to_cdpose: Callable[[dict, nn.Module], dict]    # released key names -> `SingleFramePose` names
+
+BACKBONES: dict[str, BackboneFamily] = {}
+
+def register_backbone(family: BackboneFamily) -> BackboneFamily:
+    "Add (or replace) a backbone family: `build_backbone`, the importer, the recipes and `cdpose params --help` read it."
+    BACKBONES[family.name] = family
+    return family
+
+def backbone_names() -> list[str]:
+    "Every backbone name the registered families build."
+    return [n for f in BACKBONES.values() for n in f.names]
+
+def backbone_recipe(name: str) -> BackboneFamily:
+    "The family of backbone `name` (`vit_base` -> vit, `hrnet_w48` -> hrnet): its rate, checkpoint setting and importer."
+    fam = next((f for f in BACKBONES.values() if name in f.names), None)
+    if fam is None: raise ValueError(f"backbone: unknown name {name!r} (expected one of {', '.join(backbone_names())})")
+    return fam
+
 def build_backbone(name: str, input_size: tuple[int, int] = (256, 192), drop_path: float = 0.1,
                    depth: int | None = None, patch_size: int = 16) -> nn.Module:
-    "A backbone by name: `vit_tiny|vit_small|vit_base|vit_large` (optionally `depth` blocks, `patch_size` pixels per token) or `hrnet_w18|hrnet_w32|hrnet_w48`."
-    if name in VIT_SIZES: return ViTBackbone(name, input_size, drop_path, depth=depth, patch_size=patch_size)
-    if re.fullmatch(r"hrnet_w(18|32|48)(_small)?", name) and name in timm_hrnet.cfg_cls: return HRNetBackbone(name)
-    raise ValueError(f"backbone: unknown name {name!r} (expected one of {', '.join(VIT_SIZES)}, hrnet_w18_small, hrnet_w18, hrnet_w32, hrnet_w48)")
+    "A backbone by name (`backbone_names()`); ViTs take `depth` blocks and `patch_size` pixels per token."
+    return backbone_recipe(name).build(name, input_size=input_size, drop_path=drop_path, depth=depth, patch_size=patch_size)
 
-@dataclass(frozen=True)
-class BackboneRecipe:
-    "What differs per backbone family: the `paper` profile's learning rate and the site setting naming the COCO-pretrained file."
-    family: str
-    lr: float                   # AdamW rate of the paper profile (ViT 5e-4, HRNet 1e-3: see 09_training)
-    checkpoint_setting: str     # the settings.ini key of the family's COCO-pretrained pose checkpoint
-    checkpoint_format: str      # the importer that reads it (`import_pose_checkpoint`'s fmt)
-
-BACKBONE_RECIPES = {"vit": BackboneRecipe("vit", 5e-4, "vit_checkpoint", "vitpose"),
-                    "hrnet": BackboneRecipe("hrnet", 1e-3, "hrnet_checkpoint", "hrnet")}
-
-def backbone_recipe(name: str) -> BackboneRecipe:
-    "The recipe of backbone `name`'s family (`vit_base` -> vit, `hrnet_w48` -> hrnet)."
-    family = name.split("_")[0]
-    if family not in BACKBONE_RECIPES: raise ValueError(f"backbone {name!r}: no recipe for family {family!r} (known: {', '.join(BACKBONE_RECIPES)})")
-    return BACKBONE_RECIPES[family]
+register_backbone(BackboneFamily(
+    "vit", tuple(VIT_SIZES), lambda name, input_size, drop_path, depth, patch_size: ViTBackbone(name, input_size, drop_path, depth=depth, patch_size=patch_size),
+    lr=5e-4, checkpoint_setting="vit_checkpoint", recognise=lambda sd: any(".blocks." in k or k.startswith("blocks.") for k in sd),
+    to_cdpose=lambda sd, model: vitpose_to_cdpose(sd, model)))
+register_backbone(BackboneFamily(
+    "hrnet", tuple(n for n in ("hrnet_w18_small", "hrnet_w18", "hrnet_w32", "hrnet_w48") if n in timm_hrnet.cfg_cls),
+    lambda name, **_: HRNetBackbone(name), lr=1e-3, checkpoint_setting="hrnet_checkpoint",
+    recognise=lambda sd: any("stage4." in k for k in sd), to_cdpose=lambda sd, model: hrnet_to_cdpose(sd)))
 
 # %% ../nbs/03_backbone.ipynb #194df98b
 class HeatmapHead(nn.Module):
@@ -176,22 +198,18 @@ def hrnet_to_cdpose(sd: dict) -> dict:
     return out
 
 def checkpoint_family(sd: dict) -> str:
-    "`vit` or `hrnet` from a released state dict's key names ('' when neither)."
-    if any(".blocks." in k or k.startswith("blocks.") for k in sd): return "vit"
-    if any("stage4." in k for k in sd): return "hrnet"
-    return ""
+    "The registered family whose released state dicts look like `sd` (`vit`, `hrnet`; '' when none)."
+    return next((f.name for f in BACKBONES.values() if f.recognise(sd)), "")
 
-def import_pose_checkpoint(model: SingleFramePose, path_or_sd, fmt: str = "auto") -> SingleFramePose:
-    "Load a ViTPose/mmpose or HRNet pose checkpoint (file or state dict) into the baseline `model`, losslessly."
+def import_pose_checkpoint(model: SingleFramePose, path_or_sd) -> SingleFramePose:
+    "Load a released pose checkpoint of the model's backbone family (ViTPose/mmpose, HRNet; file or state dict), losslessly."
     source = str(path_or_sd) if not isinstance(path_or_sd, dict) else "state dict"
     sd = load_state_dict_file(path_or_sd) if not isinstance(path_or_sd, dict) else dict(path_or_sd)
-    want, found = ("vit" if isinstance(model.backbone, ViTBackbone) else "hrnet"), checkpoint_family(sd)
+    want, found = model.backbone.family, checkpoint_family(sd)
     if found and found != want:
         raise CheckpointError(f"{source}: holds a {found} checkpoint, but the model's backbone is {want} "
                               f"(set model.backbone to the checkpoint's family, or name the {want} file)")
-    if fmt == "auto": fmt = "vitpose" if want == "vit" else "hrnet"
-    mapped = vitpose_to_cdpose(sd, model) if fmt == "vitpose" else hrnet_to_cdpose(sd)
-    _load_checked(model, mapped, source)
+    _load_checked(model, BACKBONES[want].to_cdpose(sd, model), source)
     return model
 
 def released_state_dict(name: str = "vit_base", input_size: tuple[int, int] = (256, 192), seed: int = 0) -> dict[str, torch.Tensor]:
