@@ -56,7 +56,10 @@ def cmd_inspect(args) -> int:
     "Summarise and validate a PoseTrack-format data set."
     root = Path(args.root)
     if not root.is_dir(): raise DataError(root, "", "no such directory")
-    if args.preview: check_output(args.preview, "--preview", is_file=True)
+    if args.preview:
+        import cv2
+        check_output(args.preview, "--preview", is_file=True)
+        if not cv2.haveImageWriter(args.preview): raise OutputError(f"--preview {args.preview}: not an image type OpenCV writes (.png, .jpg, ...)")
     rows = []
     for split in _splits(root, args.split):
         data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json)
@@ -78,8 +81,7 @@ def cmd_inspect(args) -> int:
         Path(args.preview).parent.mkdir(parents=True, exist_ok=True)
         try: ok = cv2.imwrite(args.preview, cv2.cvtColor(preview_grid(videos), cv2.COLOR_RGB2BGR))
         except cv2.error: ok = False
-        if not ok: raise OutputError(f"--preview {args.preview}: OpenCV could not write the image (an image extension such as .png or .jpg, "
-                                     "in a folder you may write to)")
+        if not ok: raise OutputError(f"--preview {args.preview}: OpenCV could not write the image (a folder you may not write to?)")
         print(f"preview of annotated frames written to {args.preview}")
     print("valid: every annotation file parsed" + ("" if args.no_images else " and every frame image exists")
           + (f"; {sum(len(i) for _, i in rows)} person(s) skipped or fixed (warnings above)" if any(i for _, i in rows) else ""))
@@ -365,6 +367,13 @@ def error_message(e: BaseException) -> str:
         if where and where not in msg: msg = f"{where}: {msg}"
     return "; ".join(l.strip() for l in msg.splitlines() if l.strip()) or type(e).__name__
 
+def _close_progress_bars():
+    "Close the progress bars an error left open, so that the error line starts a line of its own."
+    try:
+        from tqdm import tqdm
+        for bar in list(getattr(tqdm, "_instances", [])): bar.close()
+    except Exception: pass
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `cdpose` console command: one line and exit code 2 for an error, 130 for Ctrl-C (143 for SIGTERM); `--debug` raises instead."
     args = build_parser().parse_args(argv)
@@ -373,11 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     try: return args.func(args)
     except KeyboardInterrupt as e:
         if args.debug: raise
-        term = isinstance(e, Terminated)
+        term = isinstance(e, Terminated); _close_progress_bars()
         print(f"cdpose {args.command}: {'terminated (SIGTERM)' if term else 'interrupted (Ctrl-C)'}", file=sys.stderr)
         return 143 if term else 130
     except Exception as e:
         if args.debug: raise
+        _close_progress_bars()
         print(f"cdpose {args.command}: error: {error_message(e)}", file=sys.stderr)
         return 2
     finally:

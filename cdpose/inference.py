@@ -474,6 +474,7 @@ def check_predict_options(fps: float | None = None, batch_size: int = 32, box_th
 
 def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame, device, flip, batch_size, engine, video, fps,
                       box_threshold, draw_threshold, progress) -> dict:
+    "`predict_to_files` once its options are checked: read, predict, then write the JSON and the video."
     frames = open_frames(source)
     identity = frames_as_video(frames, gt)
     if boxes:
@@ -489,11 +490,11 @@ def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame,
         for t, image, persons in predictor.stream(frames, per_frame, tracks, progress):
             preds[identity.frames[t].image_id] = persons
             if writer: writer.write(draw_predictions(image, persons, draw_threshold))
-        mp4 = writer.close() if writer else None
+        written = write_predictions(out_dir, {name: identity}, preds)[0]
+        mp4 = writer.close() if writer else None     # the video last: an interrupted run leaves no video without its poses
     except BaseException:
         if writer: writer.discard()
         raise
-    written = write_predictions(out_dir, {name: identity}, preds)[0]
     st = predictor.stats
     return {"json": written, "video": mp4, "frames": len(frames), "person_frames": st["person_frames"],
             "context_crops": st["context_crops"], "backbone_crops": st["backbone_crops"], "seconds": st["seconds"],
