@@ -15,16 +15,18 @@ class OutputError(ValueError):
 def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> Path:
     "Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular file."
     p = Path(path).expanduser().absolute()
-    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag} {path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
+    flag = f"{flag} " if flag else ""
+    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
     for a in p.parents:
         if a.exists():
-            if not a.is_dir(): raise OutputError(f"{flag} {path}: {a} is a file, not a folder")
+            if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")
             break
     return p
 
 # %% auto #0
-__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'default_dataset', 'cmd_train', 'cmd_tables', 'cmd_params',
-           'cmd_predict', 'build_parser', 'main']
+__all__ = ['OutputError', 'check_output', 'cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'default_dataset',
+           'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict', 'build_parser', 'Terminated', 'error_message',
+           'main']
 
 # %% ../nbs/11_cli.ipynb #9739b77a
 def cmd_synth(args) -> int:
@@ -36,7 +38,7 @@ def cmd_synth(args) -> int:
     if args.frames: over.update(min_frames=args.frames[0], max_frames=args.frames[1])
     if args.size: over["image_size"] = tuple(args.size)
     cfg = replace(cfg, **over)
-    for flag, path in (("out", args.out), ("--pt17", args.pt17), ("--pt21", args.pt21)):
+    for flag, path in (("", args.out), ("--pt17", args.pt17), ("--pt21", args.pt21)):
         if path: check_output(path, flag)
     out = generate_synthposetrack(args.out, seed=args.seed, config=cfg, workers=args.workers, pt17=args.pt17, pt21=args.pt21)
     print(f"SynthPoseTrack (seed {args.seed}): {cfg.train_videos} train and {cfg.val_videos} val videos in {out}"

@@ -30,7 +30,8 @@ from .evaluation import write_predictions
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'ENGINES', 'VideoFrames', 'open_frames', 'AtomicVideoWriter', 'box_iou', 'link_tracks',
            'annotated_boxes', 'whole_frame_boxes', 'CropJob', 'clip_window', 'plan_crops', 'BackboneCounter',
-           'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files']
+           'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files',
+           'check_predict_options']
 
 # %% ../nbs/10_inference.ipynb #6c4a2c89
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'load_settings', 'resolve_device', 'SettingsError',
-           'SiteData', 'setting_path', 'resolve_dataset']
+__all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'read_ini', 'load_settings', 'resolve_device',
+           'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset']
 
 # %% ../nbs/12_settings.ipynb #ec165966
 @dataclass

@@ -26,10 +26,10 @@ from .evaluation import evaluate_pckh
 from .settings import Settings, SiteData, load_settings, resolve_dataset, resolve_device, setting_path
 
 # %% auto #0
-__all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'set_field', 'sync_geometry', 'config_dict',
-           'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model',
-           'evaluate_predictions', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'Trainer',
-           'model_config_from', 'load_trained', 'site_config', 'train']
+__all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'ConfigError', 'set_field', 'check_config',
+           'sync_geometry', 'config_dict', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons',
+           'predict_dataset', 'evaluate_model', 'evaluate_predictions', 'git_commit', 'data_fingerprint', 'save_atomic',
+           'load_checkpoint', 'Trainer', 'model_config_from', 'load_trained', 'site_config', 'train']
 
 # %% ../nbs/09_training.ipynb #49e36071
 @dataclass
