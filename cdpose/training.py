@@ -165,7 +165,7 @@ def set_field(cfg, key: str, value):
 
 _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels", "num_joints", "dim", "heads",
                "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta", "topk", "input_size", "heatmap_size", "token_grid"}
-_POSITIVE = {"lr", "eval_every", "sigma", "box_enlarge"}
+_POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
 _CHOICES = {"crop_mode": ("keyframe", "track")}
 

@@ -80,7 +80,7 @@ def test_missing_settings_file_is_an_error(tmp_path):
     ("model.input_size=[64]", ["model.input_size=[64]", "2 integers"]),
     ("model=3", ["model=3", "model.backbone"]),
     ("stage1.batch_size=-4", ["stage1.batch_size=-4", ">= 1"]),     # used to spin at 99% CPU forever
-    ("stage2.lr=-1", ["stage2.lr=-1", "> 0"]),
+    ("stage2.lr=-1", ["stage2.lr=-1", ">= 0"]),
     ("stage2.epochs=-1", ["stage2.epochs=-1", ">= 0"]),
     ("seed=1.5", ["seed=1.5", "integer"]),
     ("amp=1", ["amp=1", "True or False"]),
