@@ -4,14 +4,29 @@
 
 # %% ../nbs/11_cli.ipynb #54fb30a9
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, os, signal, sys, threading, traceback
 from pathlib import Path
 
 from .data import DataError, load_posetrack, annotation_dir
 
+class OutputError(ValueError):
+    "An output path that cannot be written: the message names the flag, the path and why."
+
+def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> Path:
+    "Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular file."
+    p = Path(path).expanduser().absolute()
+    flag = f"{flag} " if flag else ""
+    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
+    for a in p.parents:
+        if a.exists():
+            if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")
+            break
+    return p
+
 # %% auto #0
-__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'default_dataset', 'cmd_train', 'cmd_tables', 'cmd_params',
-           'cmd_predict', 'build_parser', 'main']
+__all__ = ['OutputError', 'check_output', 'cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'default_dataset',
+           'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict', 'build_parser', 'Terminated', 'error_message',
+           'main']
 
 # %% ../nbs/11_cli.ipynb #9739b77a
 def cmd_synth(args) -> int:
@@ -23,6 +38,8 @@ def cmd_synth(args) -> int:
     if args.frames: over.update(min_frames=args.frames[0], max_frames=args.frames[1])
     if args.size: over["image_size"] = tuple(args.size)
     cfg = replace(cfg, **over)
+    for flag, path in (("", args.out), ("--pt17", args.pt17), ("--pt21", args.pt21)):
+        if path: check_output(path, flag)
     out = generate_synthposetrack(args.out, seed=args.seed, config=cfg, workers=args.workers, pt17=args.pt17, pt21=args.pt21)
     print(f"SynthPoseTrack (seed {args.seed}): {cfg.train_videos} train and {cfg.val_videos} val videos in {out}"
           + "".join(f"; PoseTrack{r} variant in {p}" for r, p in ((17, args.pt17), (21, args.pt21)) if p))
@@ -41,6 +58,10 @@ def cmd_inspect(args) -> int:
     "Summarise and validate a PoseTrack-format data set."
     root = Path(args.root)
     if not root.is_dir(): raise DataError(root, "", "no such directory")
+    if args.preview:
+        import cv2
+        check_output(args.preview, "--preview", is_file=True)
+        if not cv2.haveImageWriter(args.preview): raise OutputError(f"--preview {args.preview}: not an image type OpenCV writes (.png, .jpg, ...)")
     rows = []
     for split in _splits(root, args.split):
         data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json)
@@ -59,7 +80,10 @@ def cmd_inspect(args) -> int:
         import cv2
         from cdpose.data import preview_grid
         videos = load_posetrack(root, _splits(root, args.split)[-1], check_images=False, progress=False).videos
-        cv2.imwrite(args.preview, cv2.cvtColor(preview_grid(videos), cv2.COLOR_RGB2BGR))
+        Path(args.preview).parent.mkdir(parents=True, exist_ok=True)
+        try: ok = cv2.imwrite(args.preview, cv2.cvtColor(preview_grid(videos), cv2.COLOR_RGB2BGR))
+        except cv2.error: ok = False
+        if not ok: raise OutputError(f"--preview {args.preview}: OpenCV could not write the image (a folder you may not write to?)")
         print(f"preview of annotated frames written to {args.preview}")
     print("valid: every annotation file parsed" + ("" if args.no_images else " and every frame image exists")
           + (f"; {sum(len(i) for _, i in rows)} person(s) skipped or fixed (warnings above)" if any(i for _, i in rows) else ""))
@@ -81,6 +105,7 @@ def cmd_evaluate(args) -> int:
         site = resolve_dataset(args.dataset, None, None, *load_settings(args.settings))
         args.gt = str(annotation_dir(site.root, args.split))
         print(f"ground truth: {args.gt} ({site.sources['data_root']})", file=sys.stderr)
+    if args.csv: check_output(args.csv, "--csv", is_file=True)
     gt, pred = load_video_dir(args.gt), load_video_dir(args.pred, allow_empty=True)
     if args.metric == "oks":
         res = evaluate_oks(gt, pred)
@@ -116,6 +141,7 @@ def cmd_train(args) -> int:
     from cdpose.training import train
     settings, _ = load_settings(args.settings)
     out = args.out or str(Path(settings.output_dir) / args.profile)
+    check_output(out, "--out")
     res = train(args.profile, args.data, out, args.set, args.resume, args.device, progress=not args.quiet, dataset=default_dataset(args),
                 detections=args.detections, from_scratch=args.from_scratch, settings_file=args.settings)
     man = json.loads(Path(out, "manifest.json").read_text())
@@ -130,6 +156,8 @@ def cmd_tables(args) -> int:
     from cdpose.tables import run_experiments
     settings, _ = load_settings(args.settings, device=args.device)
     args.out = args.out or ("runs/rehearsal/tables" if args.rehearse else "paper_tables")    # a rehearsal never overwrites the committed tables
+    check_output(args.out, "--out")
+    if args.runs_dir: check_output(args.runs_dir, "--runs-dir")
     man = run_experiments(args.profile, args.out, data_root=args.data_root or "", detections=args.detections or "",
                           device=resolve_device(settings.device), seed=args.seed, only=args.only, runs_dir=args.runs_dir or "",
                           settings_file=args.settings or "", rehearse=args.rehearse, from_scratch=args.from_scratch)
@@ -159,7 +187,9 @@ def cmd_params(args) -> int:
 def cmd_predict(args) -> int:
     "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
     from cdpose.settings import load_settings, resolve_device
-    from cdpose.inference import predict_to_files
+    from cdpose.inference import check_predict_options, predict_to_files
+    check_predict_options(fps=args.fps, batch_size=args.batch_size, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold)
+    check_output(args.out, "--out")
     settings, sources = load_settings(args.settings, device=args.device)
     if args.dataset:                       # the release's detection file (whole split) and, for a PoseTrack frame folder, its annotation
         from cdpose.settings import resolve_dataset
@@ -186,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cdpose", description="Continuity-Driven Pose Estimation for Videos.")
     from cdpose import __version__
     p.add_argument("--version", action="version", version=f"cdpose {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("synth", help="generate the SynthPoseTrack data set (PoseTrack18 layout)",
@@ -302,15 +333,67 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("settings", help="show the resolved site settings (settings.ini, CDPOSE_* variables)")
     s.add_argument("--file", help="settings file (default: ./settings.ini or the project's)")
     s.set_defaults(func=cmd_settings)
+    for s in sub.choices.values():        # --debug also after the subcommand (SUPPRESS: it does not undo a --debug before it)
+        s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error instead of one line")
     return p
 
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised where the process is, so that the clean-up of Ctrl-C runs (temporary files, manifests)."
+
+def _on_sigterm(signum, frame): raise Terminated()
+
+_PATH_LOCALS = ("path", "filename", "file", "fname")
+
+def _target(path: str) -> str:
+    "The file a hidden temporary file (`.NAME.XXXX.tmp`, see `save_atomic`) stands for; any other path as it is."
+    p = Path(path)
+    if p.name.startswith(".") and p.suffix == ".tmp" and p.name.count(".") >= 3: return str(p.with_name(p.name[1:].rsplit(".", 2)[0]))
+    return str(path)
+
+def _culprit(e: BaseException) -> str | None:
+    "The file being read or written when `e` was raised: the innermost traceback frame with a path in a local named like one."
+    for frame, _ in reversed(list(traceback.walk_tb(e.__traceback__))):
+        for name in _PATH_LOCALS:
+            v = frame.f_locals.get(name)
+            if isinstance(v, (str, os.PathLike)) and str(v): return _target(os.fspath(v))
+    return None
+
+def error_message(e: BaseException) -> str:
+    "One line for an error: the library's own errors (ValueError, RuntimeError kinds) as they are, an OSError with its file, anything else with the file being read or written."
+    if isinstance(e, OSError) and e.errno and e.filename:
+        msg = f"{_target(os.fspath(e.filename))}: {e.strerror}" + (f" ({os.fspath(e.filename2)})" if e.filename2 else "")
+    elif isinstance(e, (ValueError, RuntimeError, FloatingPointError)): msg = str(e)
+    else:                                  # an OSError without its file (a full disk, a corrupt image) or an unexpected error
+        where = _culprit(e)
+        msg = (e.strerror or str(e)) if isinstance(e, OSError) else f"{type(e).__name__}: {e} (unexpected: --debug shows the traceback)"
+        if where and where not in msg: msg = f"{where}: {msg}"
+    return "; ".join(l.strip() for l in msg.splitlines() if l.strip()) or type(e).__name__
+
+def _close_progress_bars():
+    "Close the progress bars an error left open, so that the error line starts a line of its own."
+    try:
+        from tqdm import tqdm
+        for bar in list(getattr(tqdm, "_instances", [])): bar.close()
+    except Exception: pass
+
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `cdpose` console command."
+    "Entry point of the `cdpose` console command: one line and exit code 2 for an error, 130 for Ctrl-C (143 for SIGTERM); `--debug` raises instead."
     args = build_parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try: return args.func(args)
-    except (DataError, FileNotFoundError, ValueError, FloatingPointError, RuntimeError, OSError) as e:
-        print(f"cdpose {args.command}: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        if args.debug: raise
+        term = isinstance(e, Terminated); _close_progress_bars()
+        print(f"cdpose {args.command}: {'terminated (SIGTERM)' if term else 'interrupted (Ctrl-C)'}", file=sys.stderr)
+        return 143 if term else 130
+    except Exception as e:
+        if args.debug: raise
+        _close_progress_bars()
+        print(f"cdpose {args.command}: error: {error_message(e)}", file=sys.stderr)
         return 2
+    finally:
+        if old is not None: signal.signal(signal.SIGTERM, old)
 
 if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", "") == "cdpose.cli":   # python/torchrun -m cdpose.cli train ...
     sys.exit(main())

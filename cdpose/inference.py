@@ -6,7 +6,7 @@ puts each person-frame through the backbone once."""
 
 # %% ../nbs/10_inference.ipynb #eda8f071
 from __future__ import annotations
-import os, re, tempfile, time
+import math, os, re, tempfile, time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,7 +31,8 @@ from .evaluation import write_predictions
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'ENGINES', 'VideoFrames', 'open_frames', 'AtomicVideoWriter', 'box_iou', 'link_tracks',
            'annotated_boxes', 'whole_frame_boxes', 'CropJob', 'clip_window', 'plan_crops', 'BackboneCounter',
-           'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files']
+           'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files',
+           'check_predict_options']
 
 # %% ../nbs/10_inference.ipynb #6c4a2c89
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -451,6 +452,31 @@ def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, o
     "Predict a video file or frame folder; write `OUT/<name>.json` (PoseTrack format) and `OUT/<name>.mp4`. Returns paths and counts."
     if boxes and whole_frame: raise ValueError("give person boxes by one of --boxes and --whole-frame, not both")
     if not (boxes or gt or whole_frame): raise ValueError("no person boxes: give --boxes FILE (detections), --gt FILE (annotations) or --whole-frame")
+    check_predict_options(fps=fps, batch_size=batch_size, box_threshold=box_threshold, draw_threshold=draw_threshold, engine=engine)
+    out_dir = Path(out_dir)
+    made = [d for d in (out_dir, *out_dir.parents) if not d.exists()]     # folders this call creates, removed again if it fails
+    try: return _predict_to_files(checkpoint, source, out_dir, boxes, gt, whole_frame, device, flip, batch_size, engine, video, fps,
+                                  box_threshold, draw_threshold, progress)
+    except BaseException:
+        for d in made:                     # innermost first: a failed or interrupted run leaves no empty folder behind
+            try: d.rmdir()
+            except OSError: break
+        raise
+
+def check_predict_options(fps: float | None = None, batch_size: int = 32, box_threshold: float = 0.0, draw_threshold: float = 0.3,
+                          engine: str = "streaming"):
+    "Refuse an option out of range before anything is read or written; the error names the flag and the value."
+    checks = [("--fps", fps, fps is None or (math.isfinite(fps) and fps > 0), "a frame rate > 0"),
+              ("--batch-size", batch_size, isinstance(batch_size, int) and batch_size >= 1, "an integer >= 1"),
+              ("--box-threshold", box_threshold, math.isfinite(box_threshold), "a finite score"),
+              ("--draw-threshold", draw_threshold, math.isfinite(draw_threshold), "a finite score"),
+              ("--engine", engine, engine in ENGINES, f"one of {', '.join(ENGINES)}")]
+    for flag, value, ok, want in checks:
+        if not ok: raise ValueError(f"{flag} {value}: expected {want}")
+
+def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame, device, flip, batch_size, engine, video, fps,
+                      box_threshold, draw_threshold, progress) -> dict:
+    "`predict_to_files` once its options are checked: read, predict, then write the JSON and the video."
     frames = open_frames(source)
     identity = frames_as_video(frames, gt)
     if boxes:
@@ -460,18 +486,17 @@ def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, o
     else: per_frame, tracks = annotated_boxes(identity)
     predictor = Predictor.from_checkpoint(checkpoint, device, flip=flip, batch_size=batch_size, engine=engine)
     name = Path(gt).name if gt else f"{frames.name}.json"
-    out_dir = Path(out_dir)
     preds: dict[int, list[Person]] = {}
     writer = AtomicVideoWriter(out_dir / f"{Path(name).stem}.mp4", fps or frames.fps or 25.0) if video else None
     try:
         for t, image, persons in predictor.stream(frames, per_frame, tracks, progress):
             preds[identity.frames[t].image_id] = persons
             if writer: writer.write(draw_predictions(image, persons, draw_threshold))
-        mp4 = writer.close() if writer else None
+        written = write_predictions(out_dir, {name: identity}, preds)[0]
+        mp4 = writer.close() if writer else None     # the video last: an interrupted run leaves no video without its poses
     except BaseException:
         if writer: writer.discard()
         raise
-    written = write_predictions(out_dir, {name: identity}, preds)[0]
     st = predictor.stats
     return {"json": written, "video": mp4, "frames": len(frames), "person_frames": st["person_frames"],
             "context_crops": st["context_crops"], "backbone_crops": st["backbone_crops"], "seconds": st["seconds"],

@@ -5,13 +5,13 @@ variables and flags, in that order of strength."""
 
 # %% ../nbs/12_settings.ipynb #85eef14d
 from __future__ import annotations
-import configparser, os
+import ast, configparser, os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'load_settings', 'resolve_device', 'SettingsError',
-           'SiteData', 'setting_path', 'resolve_dataset']
+__all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'read_ini', 'load_settings', 'resolve_device',
+           'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset']
 
 # %% ../nbs/12_settings.ipynb #ec165966
 @dataclass
@@ -39,6 +39,25 @@ def find_settings_file(start: str | os.PathLike | None = None) -> Path | None:
         if (d / "settings.ini").is_file() and (d / "pyproject.toml").is_file(): return d / "settings.ini"
     return None
 
+def read_ini(path: Path) -> configparser.ConfigParser:
+    "Parse a settings file; a missing or unreadable file, or a line that is not `key = value` under a section, is a `SettingsError` naming the file and line. A `%` is an ordinary character."
+    if not path.is_file(): raise SettingsError(f"{path}: settings file not found")
+    cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"), interpolation=None)   # no %(name)s magic: a path may hold a %
+    try:
+        with open(path, encoding="utf-8") as f: cp.read_file(f)
+    except (OSError, UnicodeDecodeError) as e: raise SettingsError(f"{path}: cannot read the settings file ({type(e).__name__}: {e})") from None
+    except configparser.MissingSectionHeaderError as e:
+        raise SettingsError(f"{path}: line {e.lineno}: {e.line.strip()!r} comes before any section: the settings go under a [cdpose] line") from None
+    except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as e:
+        what = f"{e.option} is set twice in [{e.section}]" if isinstance(e, configparser.DuplicateOptionError) else f"[{e.section}] appears twice"
+        raise SettingsError(f"{path}: line {e.lineno}: {what}") from None
+    except configparser.ParsingError as e:
+        n, line = e.errors[0]
+        if line[:1] in "'\"": line = ast.literal_eval(line)     # configparser keeps the repr of the line
+        raise SettingsError(f"{path}: line {n}: {line.strip()!r} is not `key = value`") from None
+    except configparser.Error as e: raise SettingsError(f"{path}: {e.message.splitlines()[0]}") from None
+    return cp
+
 def load_settings(path: str | os.PathLike | None = None, env: dict | None = None,
                   **overrides) -> tuple[Settings, dict[str, str]]:
     "Resolve the settings; returns them and, per key, where the value came from."
@@ -47,11 +66,10 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     values, source = {f.name: f.default for f in fields(Settings)}, {f.name: "default" for f in fields(Settings)}
     base = Path.cwd()
     if path is not None:
-        cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"))
-        cp.read(path)
+        cp = read_ini(path)
         if cp.has_section("cdpose"):
             for k, v in cp["cdpose"].items():
-                if k not in values: raise ValueError(f"{path}: [cdpose].{k}: unknown setting (known: {', '.join(values)})")
+                if k not in values: raise SettingsError(f"{path}: [cdpose].{k}: unknown setting (known: {', '.join(values)})")
                 if v.strip(): values[k], source[k] = v.strip(), str(path)
         base = path.parent
         source["_file"] = str(path)

@@ -5,7 +5,7 @@ saying what produced ours (profile, data, seed, commit, device)."""
 
 # %% ../nbs/13_tables.ipynb #632d0540
 from __future__ import annotations
-import json, platform, time
+import json, os, platform, time
 from pathlib import Path
 
 import pandas as pd
@@ -87,12 +87,16 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     manifest = {**run_label(profile_label(profile, rehearse, from_scratch), data_root or ("settings: " + params["settings_file"] if
                 settings_file else "SynthPoseTrack (generated)" if profile != "paper" else "settings.ini"), seed, device), "notebooks": []}
     mpath = out / f"manifest_{profile}.json"
-    before = json.loads(mpath.read_text()) if only and mpath.exists() else {}   # a partial rerun keeps the rest
-    earlier = [{"commit": before.get("commit"), **e} for e in before.get("notebooks", [])]
-    def save():
+    # a partial rerun, or a run that is killed or fails part-way, keeps the earlier entries of the notebooks it did not (re)run:
+    # their tables are still on disk, and so must be their provenance
+    existing = {p.name for p in experiment_notebooks(nb_dir)}
+    earlier = [{**{k: before.get(k) for k in ("profile", "data", "seed", "commit", "device", "generated")}, **e}   # each says what made it
+               for before in [_read_manifest(mpath)] for e in before.get("notebooks", []) if e.get("notebook") in existing]
+    def save(status: str = "running"):
         ran = {e["notebook"] for e in manifest["notebooks"]}
         entries = sorted([e for e in earlier if e["notebook"] not in ran] + manifest["notebooks"], key=lambda e: e["notebook"])
-        mpath.write_text(json.dumps({**manifest, "notebooks": entries, "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1))
+        _write_atomic(mpath, json.dumps({**manifest, "status": status, "notebooks": entries,
+                                         "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1))
     t_all = time.time()
     for nb in tqdm(experiment_notebooks(nb_dir, only), desc=f"experiments ({profile})", disable=not progress):
         t0 = time.time()
@@ -101,17 +105,33 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
             pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=params, kernel_name="python3", language="python",
                                 progress_bar=False, cwd=str(nb_dir.parent.parent))
             entry.update(status="ok", wall_s=round(time.time() - t0, 1))
+        except KeyboardInterrupt:          # killed: the notebook's earlier entry (if any) stays, the manifest says the run was interrupted
+            manifest["wall_s"] = round(time.time() - t_all, 1); manifest["interrupted_in"] = nb.name
+            save("interrupted")
+            raise
         except pm.PapermillExecutionError as e:
             entry.update(status="failed", wall_s=round(time.time() - t0, 1), error=f"cell {e.exec_count}: {e.ename}: {e.evalue}")
             manifest["notebooks"].append(entry); manifest["wall_s"] = round(time.time() - t_all, 1)
-            save()
+            save("failed")
             raise ExperimentError(f"{nb.name}: cell {e.exec_count} failed: {e.ename}: {e.evalue} "
                                   f"(executed notebook kept in {out / 'executed' / nb.name}; earlier results kept)") from None
         manifest["notebooks"].append(entry)
         manifest["wall_s"] = round(time.time() - t_all, 1)
         save()
+    save("finished")
     write_index(out)
     return manifest
+
+def _read_manifest(path: Path) -> dict:
+    "An earlier manifest, or {} when there is none (or it is unreadable: it is then rewritten from scratch)."
+    try: return json.loads(path.read_text())
+    except (OSError, ValueError): return {}
+
+def _write_atomic(path: Path, text: str):
+    "Write `text` through a temporary file and a rename: a kill never leaves half a manifest."
+    tmp = path.with_name(f".{path.name}.tmp")
+    try: tmp.write_text(text); os.replace(tmp, path)
+    except BaseException: tmp.unlink(missing_ok=True); raise
 
 def write_index(out_dir: str | Path) -> Path:
     "`out_dir/README.md`: every table and figure present, with the label of the run that produced it."

@@ -5,7 +5,7 @@ handling, evaluation during training, and DistributedDataParallel under `torchru
 
 # %% ../nbs/09_training.ipynb #8f542722
 from __future__ import annotations
-import ast, copy, csv, dataclasses, hashlib, json, math, os, pickle, platform, random, re, subprocess, sys, tempfile, time
+import ast, copy, csv, dataclasses, hashlib, json, math, os, pickle, platform, random, re, subprocess, sys, tempfile, time, typing
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
@@ -26,10 +26,10 @@ from .evaluation import evaluate_pckh
 from .settings import Settings, SiteData, load_settings, resolve_dataset, resolve_device, setting_path
 
 # %% auto #0
-__all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'set_field', 'sync_geometry', 'config_dict',
-           'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model',
-           'evaluate_predictions', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'Trainer',
-           'model_config_from', 'load_trained', 'site_config', 'train']
+__all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'ConfigError', 'set_field', 'check_config',
+           'sync_geometry', 'config_dict', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons',
+           'predict_dataset', 'evaluate_model', 'evaluate_predictions', 'git_commit', 'data_fingerprint', 'save_atomic',
+           'load_checkpoint', 'Trainer', 'model_config_from', 'load_trained', 'site_config', 'train']
 
 # %% ../nbs/09_training.ipynb #49e36071
 @dataclass
@@ -96,14 +96,14 @@ PROFILES: dict[str, TrainConfig] = {
 }
 
 def profile(name: str, overrides: list[str] | dict | None = None) -> TrainConfig:
-    "A copy of profile `name` with `key=value` overrides applied (dotted keys reach nested configs)."
+    "A copy of profile `name` with `key=value` overrides applied (dotted keys reach nested configs), checked by `check_config`."
     if name not in PROFILES: raise ValueError(f"unknown profile {name!r} (known: {', '.join(PROFILES)})")
     cfg = copy.deepcopy(PROFILES[name])
     items = overrides.items() if isinstance(overrides, dict) else [o.split("=", 1) for o in (overrides or [])]
     for item in items:
-        if len(item) != 2: raise ValueError(f"override {item[0]!r} is not key=value")
+        if len(item) != 2: raise ConfigError(f"--set {item[0]}: not key=value")
         set_field(cfg, *item)
-    return apply_recipe(sync_geometry(cfg))
+    return check_config(apply_recipe(sync_geometry(cfg)))
 
 def apply_recipe(cfg: TrainConfig) -> TrainConfig:
     "Fill every stage learning rate left as None with the backbone family's (`backbone_recipe`)."
@@ -112,20 +112,86 @@ def apply_recipe(cfg: TrainConfig) -> TrainConfig:
         if st.lr is None: st.lr = lr
     return cfg
 
+class ConfigError(ValueError):
+    "A configuration value of the wrong type or out of range: the message names the key, the value and what is expected."
+
+def _hints(obj) -> dict:
+    return typing.get_type_hints(type(obj))
+
+def _typed(key: str, value, hint, raw: str | None = None):
+    "`value` as field type `hint` (int, float, bool, str, X | None, tuple[int, int], a nested config); a `ConfigError` otherwise."
+    shown = raw if raw is not None else repr(value)
+    bad = lambda want: ConfigError(f"--set {key}={shown}: expected {want}")
+    if dataclasses.is_dataclass(hint):
+        raise ConfigError(f"--set {key}={shown}: {key} is a group of settings ({hint.__name__}): set its fields, e.g. --set "
+                          f"{key}.{dataclasses.fields(hint)[0].name}=... (fields: {', '.join(f.name for f in dataclasses.fields(hint))})")
+    args = typing.get_args(hint)
+    if type(None) in args:                                     # X | None
+        if value is None: return None
+        hint = next(a for a in args if a is not type(None))
+    if hint is str:
+        if raw is not None: return raw                         # a path or name, exactly as typed
+        if isinstance(value, str): return value
+        raise bad("a string")
+    if hint is bool:
+        if isinstance(value, bool): return value
+        raise bad("True or False")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool): return value
+        raise bad("an integer")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value): return value
+        raise bad("a finite number")
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, (list, tuple)) and len(value) == len(args) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return tuple(value)
+        raise bad(f"{len(args)} integers, e.g. {list(range(64, 64 - 16 * len(args), -16))}")
+    return value
+
 def set_field(cfg, key: str, value):
-    "Set a (dotted) field of a nested dataclass from a value or its string form."
+    "Set a (dotted) field of a nested dataclass from a value or its string form, checked against the field's type."
     *path, last = key.split(".")
     obj = cfg
     for p in path:
-        if not dataclasses.is_dataclass(obj) or not hasattr(obj, p): raise ValueError(f"--set {key}: no field {p!r}")
+        if not dataclasses.is_dataclass(obj) or not hasattr(obj, p): raise ConfigError(f"--set {key}: no field {p!r}")
         obj = getattr(obj, p)
     if not dataclasses.is_dataclass(obj) or last not in {f.name for f in dataclasses.fields(obj)}:
-        raise ValueError(f"--set {key}: no field {last!r} (fields: {', '.join(f.name for f in dataclasses.fields(obj))})")
-    if isinstance(value, str):
-        try: value = ast.literal_eval(value)
+        raise ConfigError(f"--set {key}: no field {last!r} (fields: {', '.join(f.name for f in dataclasses.fields(obj))})")
+    raw = value if isinstance(value, str) else None
+    if raw is not None:
+        try: value = ast.literal_eval(raw)
         except (ValueError, SyntaxError): pass
-        if isinstance(value, list): value = tuple(value)
-    setattr(obj, last, value)
+    setattr(obj, last, _typed(key, value, _hints(obj)[last], raw))
+
+_AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels", "num_joints", "dim", "heads",
+               "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta", "topk", "input_size", "heatmap_size", "token_grid"}
+_POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
+_UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
+_CHOICES = {"crop_mode": ("keyframe", "track")}
+
+def _range_error(name: str, value) -> str | None:
+    "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."
+    if name in _CHOICES: return None if value in _CHOICES[name] else f"one of {', '.join(_CHOICES[name])}"
+    vals = value if isinstance(value, tuple) else (value,)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals): return None
+    if name == "seed": return None if 0 <= value < 2 ** 32 else "an integer in [0, 2**32)"
+    if name in _AT_LEAST_1: return None if all(v >= 1 for v in vals) else "positive (>= 1)"
+    if name in _POSITIVE: return None if value > 0 else "> 0"
+    if name in _UNIT: return None if 0 <= value <= 1 else "in [0, 1]"
+    return None if all(v >= 0 for v in vals) else ">= 0"
+
+def check_config(cfg, prefix: str = ""):
+    "Check every value of a (nested) config for type and range before any work starts; returns `cfg`, or raises a `ConfigError` naming the key."
+    hints = _hints(cfg)
+    for f in dataclasses.fields(cfg):
+        key, value = prefix + f.name, getattr(cfg, f.name)
+        if dataclasses.is_dataclass(hints[f.name]):
+            if not dataclasses.is_dataclass(value): raise ConfigError(f"{key}: {value!r} is not a {hints[f.name].__name__}")
+            check_config(value, key + "."); continue
+        _typed(key, value, hints[f.name])
+        why = None if value is None else _range_error(f.name, value)
+        if why: raise ConfigError(f"--set {key}={value!r}: must be {why}")
+    return cfg
 
 def sync_geometry(cfg: TrainConfig) -> TrainConfig:
     "Make the clip geometry follow the model's input and heatmap sizes."
@@ -284,7 +350,7 @@ class Trainer:
     "Runs both stages of a `TrainConfig` on a PoseTrack-format root, writing to `out`; `site` says where each path came from."
     def __init__(self, cfg: TrainConfig, data: str | Path, out: str | Path, device: str = "cpu", progress: bool = True,
                  site: dict | None = None):
-        self.cfg, self.data, self.out, self.progress = apply_recipe(sync_geometry(copy.deepcopy(cfg))), Path(data), Path(out), progress
+        self.cfg, self.data, self.out, self.progress = check_config(apply_recipe(sync_geometry(copy.deepcopy(cfg)))), Path(data), Path(out), progress
         self.site, self.last_val, self.final = site or {}, None, None
         self.fingerprint = data_fingerprint(self.data) if self.data.is_dir() else ""
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -449,7 +515,18 @@ class Trainer:
             raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, or choose another --out")
         if self.world > 1: dist.barrier()          # every process has checked the run folder before anyone writes to it
         release = self._import_release() if ck is None else None   # before any data is read: a bad checkpoint fails first
-        self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not c.init_checkpoint)
+        self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not c.init_checkpoint, error=None)
+        try: return self._run(ck, release, t0)
+        except BaseException as e:         # the manifest says how the run ended: never `running` after the process is gone
+            how = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
+            try: self._manifest(status=how, ended=time.strftime("%Y-%m-%dT%H:%M:%S"), wall_time_s=round(time.time() - t0, 1),
+                                error=f"{type(e).__name__}: {e}" if how == "failed" else type(e).__name__)
+            except Exception: pass         # (a full disk): the first error is the one to report
+            raise
+
+    def _run(self, ck: dict | None, release: dict | None, t0: float) -> dict:
+        "Both stages (or what is left of them after `ck`), once the run folder is checked and the manifest says `running`."
+        c = self.cfg
         self._datasets()
         torch.manual_seed(c.seed); np.random.seed(c.seed); random.seed(c.seed)
         stage1_state = None
