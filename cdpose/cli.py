@@ -64,7 +64,7 @@ def cmd_inspect(args) -> int:
         if not cv2.haveImageWriter(args.preview): raise OutputError(f"--preview {args.preview}: not an image type OpenCV writes (.png, .jpg, ...)")
     rows = []
     for split in _splits(root, args.split):
-        data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json)
+        data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json, decode_images=args.decode)
         rows.append((data.summary(), data.issues))
     if args.json:
         print(json.dumps({"root": str(root), "valid": True,
@@ -85,7 +85,8 @@ def cmd_inspect(args) -> int:
         except cv2.error: ok = False
         if not ok: raise OutputError(f"--preview {args.preview}: OpenCV could not write the image (a folder you may not write to?)")
         print(f"preview of annotated frames written to {args.preview}")
-    print("valid: every annotation file parsed" + ("" if args.no_images else " and every frame image exists")
+    print("valid: every annotation file parsed" + ("" if args.no_images else " and every frame image decoded" if args.decode else
+                                                    " and every frame image's header read (one resolution per video)")
           + (f"; {sum(len(i) for _, i in rows)} person(s) skipped or fixed (warnings above)" if any(i for _, i in rows) else ""))
     return 0
 
@@ -236,7 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read every annotation file of a PoseTrack-format root, check it, and count what is in it.")
     s.add_argument("root", help="data root (holding annotations/ or posetrack_data/)")
     s.add_argument("--split", default="all", help="train, val, test or all (default)")
-    s.add_argument("--no-images", action="store_true", help="do not check that frame images exist")
+    s.add_argument("--no-images", action="store_true", help="do not check the frame images (by default every frame's header: "
+                   "it exists, is an image, and has the video's resolution)")
+    s.add_argument("--decode", action="store_true", help="decode every frame, which also finds files cut short after their header "
+                   "(about 4 ms per 1280x720 frame, against 0.05 ms for headers)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--max-issues", type=int, default=20)
     s.add_argument("--preview", metavar="IMAGE", help="also draw the annotations of a few frames into this image")
@@ -290,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("params", help="parameter counts and FLOPs per component (Table 4)",
                        description="Count parameters per component, as in Table 4, and FLOPs of one clip.")
-    s.add_argument("--backbone", default="hrnet_w48", help="vit_tiny|vit_small|vit_base|hrnet_w18|hrnet_w32|hrnet_w48")
+    s.add_argument("--backbone", default="hrnet_w48", help="a registered backbone (cdpose.backbone.BACKBONES), e.g. vit_base or "
+                   "hrnet_w48; an unknown name lists them all")
     s.add_argument("--config", nargs="+", default=["baseline", "full"], help="baseline, full, or any Table 5/6 row name")
     s.add_argument("--input-size", type=int, nargs=2, default=[256, 192], metavar=("H", "W"))
     s.add_argument("--T", type=int, default=2)

@@ -111,6 +111,9 @@ def write_json_atomic(path: str | os.PathLike, obj) -> Path:
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)              # an ordinary new file's permissions, not mkstemp's 0600
         os.replace(tmp, path)
+    except OSError as e:                            # a full disk names the file being written, not a hidden temporary
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return path

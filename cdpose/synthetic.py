@@ -417,7 +417,8 @@ def _write_video(args) -> tuple[str, str, int]:
     out = Path(out)
     for f, img in zip(video.frames, images):
         path = out / f.file_name; path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_encode_jpeg(img, cfg.jpeg_quality))
+        try: path.write_bytes(_encode_jpeg(img, cfg.jpeg_quality))
+        except OSError as e: raise OSError(e.errno, e.strerror, str(path)) from None    # a full disk: name the frame
     write_json_atomic(out / "annotations" / split / f"{video.name}.json", annotation_dict(video))
     return split, video.name, len(video.frames)
 

@@ -36,7 +36,7 @@ __all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 
 class StageConfig:
     "Optimisation of one stage."
     epochs: float = 1.0
-    lr: float | None = 5e-4         # None: the backbone family's rate (`cdpose.backbone.BACKBONE_RECIPES`: ViT 5e-4, HRNet 1e-3)
+    lr: float | None = 5e-4         # None: the backbone family's rate (`cdpose.backbone.BACKBONES`: ViT 5e-4, HRNet 1e-3)
     batch_size: int = 32            # global batch (split across processes under torchrun)
     weight_decay: float = 0.1
     warmup_steps: int = 50

@@ -182,3 +182,10 @@ def test_unfinished_data_set_is_refused(tiny_synth, tmp_path):
     (root / INCOMPLETE).write_text("")
     assert not synth_complete(root)
     _cli_error(root, INCOMPLETE, "not completely written")
+
+def test_inspect_decode_finds_a_cut_short_frame(pt18):
+    path = _frame(pt18, 5)
+    data = path.read_bytes(); path.write_bytes(data[:len(data) * 2 // 3])
+    assert run_cdpose("inspect", pt18).returncode == 0                  # headers are intact
+    r = run_cdpose("inspect", pt18, "--decode")
+    assert r.returncode == 2 and "images[5].file_name" in r.stderr and path.name in r.stderr, r.stderr

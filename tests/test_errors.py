@@ -47,13 +47,21 @@ def test_corrupt_first_frame(corrupt, checkpoint, tmp_path):
     man = json.loads((tmp_path / "t" / "manifest.json").read_text())       # a failed run says so: never `running`
     assert man["status"] == "failed" and "Truncated" in man["error"]
 
-@pytest.mark.parametrize("change", [lambda a: a.update(id=str(a["id"])), lambda a: a.update(track_id=None)], ids=["id_string", "track_id_null"])
+@pytest.mark.parametrize("change", [lambda a: a.update(id=str(a["id"])), lambda a: a.update(track_id="3"),
+                                    lambda a: a.update(keypoints=[str(v) for v in a["keypoints"]])], ids=["id_string", "track_id_string", "keypoints_strings"])
 def test_wrong_typed_annotation_names_the_file(tiny_synth, tmp_path, checkpoint, change):
     f = _annotation(tiny_synth, tmp_path, change)
     one_line(run_cdpose("inspect", f.parents[2], "--json", "--no-images"), "inspect", f.name)
     one_line(run_cdpose("evaluate", "--gt", f.parent, "--pred", f.parent), "evaluate", f.name)
     one_line(run_cdpose("predict", "--checkpoint", checkpoint, "--frames", tiny_synth / "pt18" / VAL, "--gt", f, "--out", tmp_path / "p",
                         "--quiet", "--no-video"), "predict", f.name)
+
+def test_null_track_id_is_an_unknown_track_not_an_error(tiny_synth, tmp_path):
+    "`track_id: null` reads as an unknown track (-1): inspect and evaluate run (AP needs no track)."
+    f = _annotation(tiny_synth, tmp_path, lambda a: a.update(track_id=None))
+    assert run_cdpose("inspect", f.parents[2], "--json", "--no-images").returncode == 0
+    r = run_cdpose("evaluate", "--gt", f.parent, "--pred", f.parent, "--json")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
 
 # -- settings.ini ----------------------------------------------------------------------------------------
 
