@@ -21,11 +21,11 @@ from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from
 
 # %% auto #0
 __all__ = ['POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'JOINT_MARGIN', 'INCOMPLETE', 'Person', 'Frame', 'Video', 'DataError',
-           'DataIssue', 'read_json', 'gc_paused', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints',
-           'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict',
-           'AnnotationFormat', 'register_format', 'annotation_dict', 'PoseTrackData', 'annotation_dir', 'read_video',
-           'check_video', 'load_posetrack', 'Detection', 'load_detections', 'load_rgb', 'draw_annotations',
-           'preview_grid']
+           'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic', 'read_posetrack18_video',
+           'box_from_keypoints', 'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict',
+           'posetrack17_dict', 'AnnotationFormat', 'register_format', 'annotation_dict', 'PoseTrackData',
+           'annotation_dir', 'read_video', 'check_video', 'load_posetrack', 'Detection', 'load_detections', 'load_rgb',
+           'draw_annotations', 'preview_grid']
 
 # %% ../nbs/01_data.ipynb #49fc7f58
 @dataclass
@@ -102,21 +102,28 @@ def gc_paused():
     finally:
         if was: gc.enable()
 
-def write_json_atomic(path: str | os.PathLike, obj) -> Path:
-    "Write `obj` as JSON to `path` through a temporary file and a rename, so no reader sees half a file."
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike):
+    """Write `path` through a temporary file beside it (`.NAME.XXXX.tmp`, an ordinary new file's permissions), renamed onto `path`
+    when the block ends and removed if it fails, so no reader ever sees half a file; an OSError (a full disk) names `path`."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
+    umask = os.umask(0); os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)                  # not mkstemp's 0600
     try:
-        with os.fdopen(fd, "w") as f: json.dump(obj, f, separators=(",", ":"))
-        umask = os.umask(0); os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)              # an ordinary new file's permissions, not mkstemp's 0600
+        yield Path(tmp)
         os.replace(tmp, path)
-    except OSError as e:                            # a full disk names the file being written, not a hidden temporary
+    except OSError as e:
         Path(tmp).unlink(missing_ok=True)
         raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
-    return path
+
+def write_json_atomic(path: str | os.PathLike, obj, indent: int | None = None) -> Path:
+    "Write `obj` as JSON to `path` atomically (`atomic_file`)."
+    text = json.dumps(obj, indent=indent, separators=None if indent else (",", ":"))
+    with atomic_file(path) as tmp: tmp.write_text(text)
+    return Path(path)
 
 # %% ../nbs/01_data.ipynb #7dfffd77
 _NUMBER = (int, float)

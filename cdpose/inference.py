@@ -19,8 +19,8 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
-from .data import (DataError, Detection, Frame, Person, Video, check_video, load_detections, load_rgb, posetrack18_image_id,
-                   read_video, video_number)
+from .data import (DataError, Detection, Frame, Person, Video, atomic_file, check_video, load_detections, load_rgb,
+                   posetrack18_image_id, read_video, video_number)
 from .clips import box_center_size, crop_transform, to_tensor, warp_crop
 from .fusion import align_to_keyframe
 from .backbone import CheckpointError
@@ -113,15 +113,14 @@ def open_frames(path: str | os.PathLike) -> VideoFrames:
     return _open_video_file(path)
 
 # %% ../nbs/10_inference.ipynb #7f7e3afa
+class _Discarded(Exception): "An unfinished video dropped on purpose."
+
 class AtomicVideoWriter:
     "Write RGB frames to an MP4 at `path` through a temporary file renamed into place on `close()`; `discard()` leaves nothing."
     def __init__(self, path: str | os.PathLike, fps: float = 25.0):
         self.path, self.fps, self.frames = Path(path), float(fps), 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"); os.close(fd)
-        umask = os.umask(0); os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)                 # the permissions of an ordinary new file, not mkstemp's 0600
-        self.tmp, self._container, self._stream = Path(tmp), None, None
+        self._file = atomic_file(self.path)           # held open across write() calls: renamed by close(), removed by discard()
+        self.tmp, self._container, self._stream = self._file.__enter__(), None, None
 
     def _open(self, width: int, height: int):
         import av
@@ -148,7 +147,7 @@ class AtomicVideoWriter:
         if self._container is None: self.discard(); raise ValueError(f"{self.path}: no frames to write")
         for packet in self._stream.encode(): self._container.mux(packet)
         self._container.close(); self._container = None
-        os.replace(self.tmp, self.path)
+        self._file.__exit__(None, None, None)
         return self.path
 
     def discard(self):
@@ -157,7 +156,7 @@ class AtomicVideoWriter:
             try: self._container.close()
             except Exception: pass
             self._container = None
-        self.tmp.unlink(missing_ok=True)
+        if self.tmp.exists(): self._file.__exit__(_Discarded, _Discarded(), None)
 
     def __enter__(self): return self
     def __exit__(self, exc_type, exc, tb):
@@ -486,6 +485,8 @@ def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame,
     else: per_frame, tracks = annotated_boxes(identity)
     predictor = Predictor.from_checkpoint(checkpoint, device, flip=flip, batch_size=batch_size, engine=engine)
     name = Path(gt).name if gt else f"{frames.name}.json"
+    for target in (name, f"{Path(name).stem}.mp4"):   # what an earlier run killed outright (SIGKILL) left half-written
+        for stale in out_dir.glob(f".{target}.*.tmp"): stale.unlink(missing_ok=True)
     preds: dict[int, list[Person]] = {}
     writer = AtomicVideoWriter(out_dir / f"{Path(name).stem}.mp4", fps or frames.fps or 25.0) if video else None
     try:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data import atomic_file, write_json_atomic
+
 # %% auto #0
 __all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers', 'ExperimentError',
            'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'write_index', 'row_results',
@@ -95,8 +97,8 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     def save(status: str = "running"):
         ran = {e["notebook"] for e in manifest["notebooks"]}
         entries = sorted([e for e in earlier if e["notebook"] not in ran] + manifest["notebooks"], key=lambda e: e["notebook"])
-        _write_atomic(mpath, json.dumps({**manifest, "status": status, "notebooks": entries,
-                                         "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1))
+        write_json_atomic(mpath, {**manifest, "status": status, "notebooks": entries,
+                                  "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1)
     t_all = time.time()
     for nb in tqdm(experiment_notebooks(nb_dir, only), desc=f"experiments ({profile})", disable=not progress):
         t0 = time.time()
@@ -126,12 +128,6 @@ def _read_manifest(path: Path) -> dict:
     "An earlier manifest, or {} when there is none (or it is unreadable: it is then rewritten from scratch)."
     try: return json.loads(path.read_text())
     except (OSError, ValueError): return {}
-
-def _write_atomic(path: Path, text: str):
-    "Write `text` through a temporary file and a rename: a kill never leaves half a manifest."
-    tmp = path.with_name(f".{path.name}.tmp")
-    try: tmp.write_text(text); os.replace(tmp, path)
-    except BaseException: tmp.unlink(missing_ok=True); raise
 
 def write_index(out_dir: str | Path) -> Path:
     "`out_dir/README.md`: every table and figure present, with the label of the run that produced it."
@@ -230,7 +226,7 @@ def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
     lines = ["# written by cdpose tables --rehearse: a PoseTrack site made of SynthPoseTrack and random-valued released checkpoints", "[cdpose]"]
     lines += [f"posetrack{v}_root = PoseTrack{v}" for v in (17, 18, 21)] + [f"detections{v} = detections_pt{v}_val.json" for v in (17, 18, 21)]
     lines += ["vit_checkpoint = vitpose_base_coco_256x192.pth", "hrnet_checkpoint = pose_hrnet_w48_256x192.pth", "device = cpu", "output_dir = runs"]
-    tmp = root / ".settings.ini.tmp"; tmp.write_text("\n".join(lines) + "\n"); tmp.replace(ini)
+    with atomic_file(ini) as tmp: tmp.write_text("\n".join(lines) + "\n")
     return ini
 
 def experiment_site(profile: str, runs: Path, data_root: str = "", detections: str = "", settings_file: str = "",

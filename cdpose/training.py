@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from .keypoints import NUM_KEYPOINTS, FLIP_PERMUTATION, decode_heatmaps
-from .data import DataError, Person, load_posetrack, load_detections
+from .data import DataError, Person, atomic_file, load_posetrack, load_detections
 from .clips import ClipConfig, PoseTrackClips, apply_affine, invert_affine
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
@@ -282,13 +282,8 @@ def data_fingerprint(root: str | Path) -> str:
     return h.hexdigest()[:16]
 
 def save_atomic(obj, path: Path):
-    "torch.save through a temporary file and a rename."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    try:
-        torch.save(obj, tmp); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "torch.save through `atomic_file`: a kill or a full disk never leaves half a checkpoint."
+    with atomic_file(path) as tmp: torch.save(obj, tmp)
 
 def load_checkpoint(path: str | Path) -> dict:
     "Read a training checkpoint (tensors and plain containers only: nothing in it can run), with a clear error if it is missing, corrupt, unsafe or not ours."

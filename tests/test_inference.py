@@ -182,3 +182,20 @@ def test_predict_output_is_read_by_the_official_poseval(data, checkpoint, tmp_pa
     official = poseval_ap(gt, out)
     ours = json.loads(run_cdpose("evaluate", "--gt", gt, "--pred", out, "--json", check=True).stdout)
     assert abs(official["Total"] - ours["Mean"]) < 1e-6, (official, ours)
+
+def test_predict_removes_what_a_killed_run_left(data, checkpoint, tmp_path):
+    "SIGKILL cannot be caught: the next predict into the same folder removes the hidden temporaries of its own outputs."
+    out = tmp_path / "out"; out.mkdir()
+    stale = [out / f".{VIDEO}.json.k1ll3d.tmp", out / f".{VIDEO}.mp4.k1ll3d.tmp"]
+    other = out / ".someone_else.json.x.tmp"
+    for f in stale + [other]: f.write_bytes(b"half a file")
+    assert _main("predict", "--checkpoint", checkpoint, "--frames", data["frames"], "--gt", data["gt"], "--out", out, "--quiet") == 0
+    assert not any(f.exists() for f in stale) and other.exists()
+    assert (out / f"{VIDEO}.json").is_file() and (out / f"{VIDEO}.mp4").is_file()
+
+def test_outputs_have_ordinary_file_permissions(checkpoint, tmp_path):
+    "Checkpoints, JSON and videos are written through one atomic writer, with an ordinary new file's mode (not mkstemp's 0600)."
+    from cdpose.data import write_json_atomic
+    umask = os.umask(0); os.umask(umask)
+    assert checkpoint.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert write_json_atomic(tmp_path / "a.json", {}).stat().st_mode & 0o777 == 0o666 & ~umask
