@@ -164,6 +164,11 @@ def cmd_tables(args) -> int:
                           settings_file=args.settings or "", rehearse=args.rehearse, from_scratch=args.from_scratch)
     for n in man["notebooks"]: print(f"{n['notebook']:40s} {n['status']:6s} {n['wall_s']:8.1f} s")
     print(f"tables written to {args.out} in {man['wall_s']:.0f} s (manifest_{args.profile}.json)")
+    site = Path(man["runs"]) / "data.json"
+    print(f"trained models in {man['runs']}")
+    if site.is_file():
+        for v, rel in json.loads(site.read_text()).get("releases", {}).items():
+            print(f"data (PoseTrack{v} layout): {rel['root']}  (check it: cdpose inspect {rel['root']})")
     return 0
 
 def cmd_params(args) -> int:

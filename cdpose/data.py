@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import orjson
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
 

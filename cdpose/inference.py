@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
 from .data import (DataError, Detection, Frame, Person, Video, atomic_file, check_video, load_detections, load_rgb,

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, UNANNOTATED_KEYPOINTS
 from .data import (ANNOTATION_FORMATS, INCOMPLETE, Frame, Person, Video, annotation_dict, posetrack18_image_id,

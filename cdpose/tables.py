@@ -5,7 +5,7 @@ saying what produced ours (profile, data, seed, commit, device)."""
 
 # %% ../nbs/13_tables.ipynb #632d0540
 from __future__ import annotations
-import json, os, platform, time
+import contextlib, json, os, platform, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +14,9 @@ from .data import atomic_file, write_json_atomic
 
 # %% auto #0
 __all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers', 'ExperimentError',
-           'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'write_index', 'row_results',
-           'final_result', 'evaluation_label', 'seed_spread', 'spread_note', 'budget_note', 'profile_label',
-           'make_rehearsal_site', 'experiment_site']
+           'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'write_index',
+           'row_results', 'final_result', 'evaluation_label', 'seed_spread', 'spread_note', 'budget_note',
+           'profile_label', 'make_rehearsal_site', 'experiment_site']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -76,7 +76,6 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
                     from_scratch: bool = False) -> dict:
     "Execute the experiment notebooks with papermill (trained models in `runs_dir`, default `runs/tables`); returns the manifest."
     import papermill as pm
-    from tqdm.auto import tqdm
     nb_dir = Path(nb_dir) if nb_dir else find_experiments_dir()
     out = Path(out_dir).resolve(); (out / "executed").mkdir(parents=True, exist_ok=True)
     if rehearse:
@@ -86,8 +85,10 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     params = dict(profile=profile, data_root=data_root, detections=detections, device=device, seed=seed, out_dir=str(out),
                   settings_file=str(Path(settings_file).resolve()) if settings_file else "", rehearse=rehearse, from_scratch=from_scratch)
     if runs_dir: params["runs_dir"] = str(Path(runs_dir).resolve())
+    runs = Path(params.get("runs_dir") or nb_dir.parent.parent / "runs" / "tables") / f"{profile}_seed{seed}"   # the notebooks' default
     manifest = {**run_label(profile_label(profile, rehearse, from_scratch), data_root or ("settings: " + params["settings_file"] if
-                settings_file else "SynthPoseTrack (generated)" if profile != "paper" else "settings.ini"), seed, device), "notebooks": []}
+                settings_file else "SynthPoseTrack (generated)" if profile != "paper" else "settings.ini"), seed, device),
+                "runs": str(runs), "notebooks": []}
     mpath = out / f"manifest_{profile}.json"
     # a partial rerun, or a run that is killed or fails part-way, keeps the earlier entries of the notebooks it did not (re)run:
     # their tables are still on disk, and so must be their provenance
@@ -99,13 +100,16 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
         entries = sorted([e for e in earlier if e["notebook"] not in ran] + manifest["notebooks"], key=lambda e: e["notebook"])
         write_json_atomic(mpath, {**manifest, "status": status, "notebooks": entries,
                                   "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1)
-    t_all = time.time()
-    for nb in tqdm(experiment_notebooks(nb_dir, only), desc=f"experiments ({profile})", disable=not progress):
+    t_all, todo = time.time(), experiment_notebooks(nb_dir, only)
+    shown = dict(stdout_file=sys.stdout, stderr_file=sys.stderr) if progress else {}   # the notebooks' prints and progress bars, live
+    for i, nb in enumerate(todo, 1):
         t0 = time.time()
+        if progress: print(f"[{i}/{len(todo)}] {nb.name} ({profile}): running", file=sys.stderr, flush=True)
         entry = {"notebook": nb.name, "executed": str((out / "executed" / nb.name).relative_to(out)), "commit": manifest["commit"]}
         try:
-            pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=params, kernel_name="python3", language="python",
-                                progress_bar=False, cwd=str(nb_dir.parent.parent))
+            with _kernel_env():
+                pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=params, kernel_name="python3", language="python",
+                                    progress_bar=False, cwd=str(nb_dir.parent.parent), kernel_manager_class=kernel_manager_class(), **shown)
             entry.update(status="ok", wall_s=round(time.time() - t0, 1))
         except KeyboardInterrupt:          # killed: the notebook's earlier entry (if any) stays, the manifest says the run was interrupted
             manifest["wall_s"] = round(time.time() - t_all, 1); manifest["interrupted_in"] = nb.name
@@ -120,9 +124,33 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
         manifest["notebooks"].append(entry)
         manifest["wall_s"] = round(time.time() - t_all, 1)
         save()
+        if progress: print(f"[{i}/{len(todo)}] {nb.name}: done in {entry['wall_s']:.0f} s", file=sys.stderr, flush=True)
     save("finished")
     write_index(out)
     return manifest
+
+def kernel_manager_class():
+    "A kernel manager on Unix sockets in a private folder (no loopback TCP port, so ipykernel has no encryption warning); TCP elsewhere."
+    from jupyter_client.manager import KernelManager
+    if os.name != "posix": return KernelManager
+    class IPCKernelManager(KernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.transport, self.ip = "ipc", os.path.join(tempfile.mkdtemp(prefix="cdpose-kernel-"), "k")
+    return IPCKernelManager
+
+@contextlib.contextmanager
+def _kernel_env():
+    """The notebooks' kernels redraw progress bars every 5 s (TQDM_MININTERVAL, unless set: live in the terminal, small in the
+    executed notebook) and do not warn that ipywidgets is missing (huggingface_hub imports tqdm.auto; our bars are text)."""
+    saved = {k: os.environ.get(k) for k in ("TQDM_MININTERVAL", "PYTHONWARNINGS")}
+    os.environ.setdefault("TQDM_MININTERVAL", "5")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [saved["PYTHONWARNINGS"], "ignore:IProgress not found"]))
+    try: yield
+    finally:
+        for k, v in saved.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
 
 def _read_manifest(path: Path) -> dict:
     "An earlier manifest, or {} when there is none (or it is unreadable: it is then rewritten from scratch)."

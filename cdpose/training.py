@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .keypoints import NUM_KEYPOINTS, FLIP_PERMUTATION, decode_heatmaps
 from .data import DataError, Person, atomic_file, load_posetrack, load_detections

@@ -23,6 +23,15 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     assert (tmp_path / "figure3.png").stat().st_size > 10000
     assert "table5.md" in (tmp_path / "README.md").read_text()
     assert (tmp_path / "executed" / "90_benchmark_evaluation.ipynb").exists()
+    # what the terminal shows (issue 16): each notebook as it starts and ends, training progress with an ETA, no kernel
+    # warnings, and at the end where the tables, the trained models and the data went
+    n = len(names)
+    assert f"[1/{n}] 00_train_models.ipynb (tiny): running" in r.stderr and f"[{n}/{n}]" in r.stderr
+    assert "stage 2:" in r.stderr and "<" in r.stderr.split("stage 2:")[1][:200]          # tqdm's elapsed<remaining
+    assert "IPKernelApp" not in r.stderr and "IProgress" not in r.stderr, r.stderr[:2000]
+    assert f"trained models in {tmp_path / 'runs' / 'tiny_seed0'}" in r.stdout
+    data18 = tmp_path / "runs" / "synth_tiny_seed0" / "pt18"
+    assert f"data (PoseTrack18 layout): {data18}" in r.stdout and run_cdpose("inspect", data18).returncode == 0
     # the same seed again, from nothing (other data and runs folders): the same numbers
     r = run_cdpose("tables", "--profile", "tiny", "--out", tmp_path / "again", "--device", "cpu", "--runs-dir", tmp_path / "runs_again",
                    "--only", "train_models", "table5", "table6", cwd=ROOT)
