@@ -8,7 +8,7 @@ from __future__ import annotations
 import math, os
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -103,10 +103,10 @@ class PoseTrackClips(torch.utils.data.Dataset):
     "Clips of 2T+1 person crops with heatmap targets, from PoseTrack-format videos."
     def __init__(self, videos: Sequence[Video], config: ClipConfig = ClipConfig(), train: bool = False,
                  detections: dict[int, list[Detection]] | None = None, seed: int = 0, cache_images: bool = False,
-                 ls_rotation: float = 30.0, ls_scale: float = 0.25):
+                 ls_sampler: Callable[[torch.Generator], torch.Tensor] | None = None):
         self.videos, self.cfg, self.train, self.seed, self.epoch = list(videos), config, train, seed, 0
         self.cache = {} if cache_images else None                # decoded frames, for data sets that fit in memory
-        self.ls_rotation, self.ls_scale = ls_rotation, ls_scale
+        self.ls_sampler = ls_sampler                             # training with L_s: the transform's random draw (semantic space)
         if config.crop_mode not in ("keyframe", "track"): raise ValueError(f"crop_mode: {config.crop_mode!r} is not 'keyframe' or 'track'")
         self.samples = self._detection_samples(detections) if detections is not None else self._gt_samples()
         self.hm_scale = np.array(input_to_heatmap_scale(config.input_size, config.heatmap_size))
@@ -157,10 +157,9 @@ class PoseTrackClips(torch.utils.data.Dataset):
         return scale, rot, flip, half
 
     def _ls_transform(self, i: int) -> torch.Tensor:
-        "The random rotation/scale of L_s for sample `i` of this epoch (drawn per sample, so any sharding agrees)."
-        from cdpose.semantic import random_similarity
+        "L_s's random transform for sample `i` of this epoch, from `ls_sampler` and the sample's own generator (so any sharding agrees)."
         g = torch.Generator().manual_seed(int(np.random.default_rng([self.seed, self.epoch, i, 7]).integers(2**62)))
-        return random_similarity(1, self.ls_rotation, self.ls_scale, g)[0]
+        return self.ls_sampler(g)
 
     def _image(self, path: Path) -> np.ndarray:
         if self.cache is None: return load_rgb(path)
@@ -206,4 +205,4 @@ class PoseTrackClips(torch.utils.data.Dataset):
                 "video": s.video, "frame": s.frame, "image_id": v.frames[s.frame].image_id,
                 "track_id": s.track_id, "score": torch.tensor(s.score, dtype=torch.float32),
                 "bbox": torch.tensor(s.bbox, dtype=torch.float32),
-                **({"ls_transform": self._ls_transform(i)} if self.train else {})}
+                **({"ls_transform": self._ls_transform(i)} if self.train and self.ls_sampler else {})}

@@ -25,7 +25,8 @@ from .clips import box_center_size, crop_transform, to_tensor, warp_crop
 from .fusion import align_to_keyframe
 from .backbone import CheckpointError
 from .model import CDPose
-from .training import heatmaps_to_persons, load_trained, predict_heatmaps, flip_transforms
+from .predict import heatmaps_to_persons, predict_heatmaps, flip_transforms
+from .checkpoints import load_trained
 from .evaluation import write_predictions
 
 # %% auto #0

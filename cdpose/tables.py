@@ -21,7 +21,7 @@ __all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table',
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
     "What produced a table: profile, data set, seed, commit, device, machine and time."
-    from cdpose.training import git_commit
+    from cdpose.checkpoints import git_commit
     return {"profile": profile, "data": data, "seed": seed, "commit": commit or git_commit(Path(__file__).parent),
             "device": device, "machine": f"{platform.machine()} / {platform.processor() or 'cpu'}",
             "generated": time.strftime("%Y-%m-%d %H:%M:%S")}

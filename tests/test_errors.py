@@ -102,7 +102,7 @@ def test_wrong_set_value_is_refused_before_work(tiny_synth, tmp_path, setting, n
     assert not (tmp_path / "run").exists()
 
 def test_check_config_accepts_every_profile():
-    from cdpose.training import PROFILES, check_config, profile
+    from cdpose.profiles import PROFILES, check_config, profile
     for name in PROFILES: check_config(profile(name))
     assert profile("tiny", ["detections=123", "model.input_size=[128, 96]"]).detections == "123"   # a str field keeps what was typed
 

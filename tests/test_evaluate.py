@@ -108,7 +108,8 @@ def test_posetrack17_predictions_stay_with_their_video(tiny_synth):
     from cdpose.data import load_posetrack
     from cdpose.clips import PoseTrackClips
     from cdpose.model import CDPose
-    from cdpose.training import profile, predict_dataset
+    from cdpose.profiles import profile
+    from cdpose.predict import predict_dataset
     v17 = load_posetrack(tiny_synth / "pt17", "train", progress=False).videos
     v18 = load_posetrack(tiny_synth / "pt18", "train", progress=False).videos
     assert len(v17) > 1

@@ -22,7 +22,8 @@ def data(tiny_synth):
 @pytest.fixture(scope="module")
 def checkpoint(data, tmp_path_factory):
     "A tiny-profile model trained for a few steps (seconds): the pipeline is under test, not the accuracy."
-    from cdpose.training import Trainer, profile
+    from cdpose.training import Trainer
+    from cdpose.profiles import profile
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("run")
     Trainer(profile("tiny", ["stage1.epochs=1", "stage2.epochs=1"]), data["root"], out, "cpu", progress=False).run()
@@ -68,7 +69,9 @@ def test_naive_engine_on_frame_folder_scores_as_training_evaluation(data, checkp
     "The frame folder through the naive engine is the training's evaluation path: `cdpose evaluate` must give its mAP."
     from cdpose.data import load_posetrack
     from cdpose.evaluation import evaluate_dirs
-    from cdpose.training import evaluate_model, load_trained, profile
+    from cdpose.predict import evaluate_model
+    from cdpose.checkpoints import load_trained
+    from cdpose.profiles import profile
     assert _main("predict", "--checkpoint", checkpoint, "--frames", data["frames"], "--gt", data["gt"], "--out", tmp_path / "naive",
                  "--engine", "naive", "--no-video", "--quiet") == 0
     assert sorted(p.name for p in (tmp_path / "naive").iterdir()) == [f"{VIDEO}.json"]

@@ -77,7 +77,7 @@ def test_bad_site_files_fail_before_training_naming_file_and_setting(tiny_synth,
         assert not (run / "checkpoints").exists(), i
 
 def test_recipe_per_backbone_family():
-    from cdpose.training import profile
+    from cdpose.profiles import profile
     assert profile("paper").stage2.lr == 5e-4 and profile("paper", ["model.backbone=hrnet_w48"]).stage2.lr == 1e-3
     assert profile("paper", ["model.backbone=hrnet_w48", "stage2.lr=2e-4"]).stage2.lr == 2e-4
     assert profile("paper").stage1.epochs == 0 and profile("paper").pretrained and not profile("smoke").pretrained

@@ -36,7 +36,7 @@ def test_every_checkpoint_entry_point_refuses_a_payload_and_runs_nothing(tiny_sy
         assert "evil.pt" in r.stderr or "last.pt" in r.stderr, (name, r.stderr)
         assert "refused" in r.stderr or "not a readable PyTorch checkpoint" in r.stderr, (name, r.stderr)
         assert not marker.exists(), f"{name}: the payload ran"
-    from cdpose.training import load_checkpoint, CheckpointError
+    from cdpose.checkpoints import load_checkpoint, CheckpointError
     with pytest.raises(CheckpointError, match="refused: it holds a posix.system object"): load_checkpoint(evil)
     assert not marker.exists()
 

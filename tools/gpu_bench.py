@@ -13,7 +13,7 @@ from cdpose.clips import PoseTrackClips
 from cdpose.inference import Predictor, annotated_boxes
 from cdpose.model import CDPose, cdpose_loss
 from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_video
-from cdpose.training import profile
+from cdpose.profiles import profile
 
 def paper_config(backbone: str, toy: bool):
     "The paper profile's configuration for `backbone`; with `toy`, the tiny profile's sizes on the same code path."
