@@ -120,3 +120,15 @@ def test_posetrack17_predictions_stay_with_their_video(tiny_synth):
     for v in v17:       # one prediction per annotated person of the frame, none borrowed from another video
         for f in v.frames:
             if f.persons: assert len(preds.get(f.image_id, [])) == len(f.persons), (v.name, f.index)
+
+def test_evaluate_and_inspect_import_neither_torch_nor_opencv(tiny_synth):
+    "`cdpose evaluate` and `cdpose inspect` start fast: reading and scoring annotations needs no PyTorch and no OpenCV."
+    import subprocess, sys
+    gt = tiny_synth / "pt18" / "annotations" / "val"
+    code = ("import sys; from cdpose.cli import main\n"
+            f"assert main(['evaluate', '--gt', {str(gt)!r}, '--pred', {str(gt)!r}, '--json']) == 0\n"
+            f"assert main(['inspect', {str(tiny_synth / 'pt18')!r}, '--json']) == 0\n"
+            "heavy = sorted(m for m in ('torch', 'cv2', 'timm', 'pycocotools') if m in sys.modules)\n"
+            "assert not heavy, heavy")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]

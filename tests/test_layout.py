@@ -1,0 +1,48 @@
+"""The module graph runs one way, from the ground (keypoints, settings) to the top (the CLI): every import of a cdpose module,
+at the top of a file or inside a function, points to a lower floor or the same floor, and there is no circle."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOORS = [["keypoints", "settings"],                          # the ground: the joint schema, the site settings
+          ["data"],                                            # PoseTrack formats, detections, data-set checks
+          ["clips", "synthetic"],                              # network inputs; the synthetic data set
+          ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
+          ["model"],
+          ["evaluation", "profiles", "checkpoints", "predict"],
+          ["training", "inference"],
+          ["tables"],
+          ["cli"]]
+FLOOR = {m: i for i, ms in enumerate(FLOORS) for m in ms}
+
+def imports() -> dict[str, set[str]]:
+    "Each module of cdpose/ and the cdpose modules it imports (relative or absolute, anywhere in the file)."
+    out = {}
+    for p in sorted((ROOT / "cdpose").glob("*.py")):
+        if p.name.startswith("_"): continue
+        deps = set()
+        for n in ast.walk(ast.parse(p.read_text())):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                if n.level == 1: deps.add(n.module.split(".")[0])
+                elif n.module.startswith("cdpose."): deps.add(n.module.split(".")[1])
+            elif isinstance(n, ast.Import):
+                deps |= {a.name.split(".")[1] for a in n.names if a.name.startswith("cdpose.")}
+        out[p.stem] = deps - {p.stem}
+    return out
+
+def test_every_module_has_a_floor():
+    assert set(imports()) == set(FLOOR), "place the new module on a floor in tests/test_layout.py (and README's table)"
+
+def test_no_import_points_up():
+    up = [f"{a} (floor {FLOOR[a]}) imports {b} (floor {FLOOR[b]})" for a, deps in imports().items() for b in deps if FLOOR[b] > FLOOR[a]]
+    assert not up, up
+
+def test_no_circle():
+    g, state = imports(), {}
+    def visit(m, path):
+        if state.get(m) == "done": return
+        assert state.get(m) != "open", "import circle: " + " -> ".join(path + [m])
+        state[m] = "open"
+        for d in sorted(g[m]): visit(d, path + [m])
+        state[m] = "done"
+    for m in g: visit(m, [])
