@@ -52,7 +52,7 @@ class LossConfig:
     delta: int = 1                  # δ: frame interval of L_c
     alpha: float = 0.1              # α: margin of L_c
     lc_printed: bool = False        # use Eq. 2 as printed instead of as the text intends
-    topk: int | None = 8            # positions per heatmap in L_t (None: the exact double sum); 8 covers a sigma-2 peak
+    topk: int | None = 8            # positions per heatmap in L_t (None: the exact double sum); 8 holds ~27% of a sigma-2 peak (05_trajectory)
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
 
