@@ -34,6 +34,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'cdpose/backbone.py')},
             'cdpose.checkpoints': { 'cdpose.checkpoints._diff': ('checkpoints.html#_diff', 'cdpose/checkpoints.py'),
                                     'cdpose.checkpoints.data_fingerprint': ('checkpoints.html#data_fingerprint', 'cdpose/checkpoints.py'),
+                                    'cdpose.checkpoints.float_path': ('checkpoints.html#float_path', 'cdpose/checkpoints.py'),
                                     'cdpose.checkpoints.git_commit': ('checkpoints.html#git_commit', 'cdpose/checkpoints.py'),
                                     'cdpose.checkpoints.load_checkpoint': ('checkpoints.html#load_checkpoint', 'cdpose/checkpoints.py'),
                                     'cdpose.checkpoints.load_trained': ('checkpoints.html#load_trained', 'cdpose/checkpoints.py'),

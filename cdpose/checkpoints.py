@@ -5,7 +5,7 @@ them, the provenance a run records (commit, data fingerprint), and rebuilding a 
 
 # %% ../nbs/09b_checkpoints.ipynb #9b000003
 from __future__ import annotations
-import hashlib, pickle, re, subprocess
+import hashlib, pickle, platform, re, subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,9 +18,19 @@ from .fusion import FusionConfig
 from .backbone import CheckpointError
 
 # %% auto #0
-__all__ = ['git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'model_config_from', 'load_trained']
+__all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'model_config_from', 'load_trained']
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
+def float_path() -> dict:
+    "What decides a CPU run's floating-point results beyond the code and the seed: CPU model, torch's kernel level, threads, oneDNN, torch."
+    cpu = platform.processor() or platform.machine()
+    try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration): pass
+    onednn = re.search(r"MKL-DNN v([\d.]+)|oneDNN v([\d.]+)", torch.__config__.show())
+    return {"cpu": cpu, "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
+            "onednn": next(g for g in onednn.groups() if g) if onednn else "", "mkl": torch.backends.mkl.is_available(),
+            "torch": torch.__version__}
+
 def git_commit(path: str | Path = ".") -> str:
     "The git commit of `path` (with `+dirty` if its code has uncommitted changes), or 'unknown'."
     try:

@@ -5,7 +5,7 @@ saying what produced ours (profile, data, seed, commit, device)."""
 
 # %% ../nbs/13_tables.ipynb #632d0540
 from __future__ import annotations
-import contextlib, json, os, platform, sys, tempfile, time
+import contextlib, json, os, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -20,11 +20,12 @@ __all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table',
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
-    "What produced a table: profile, data set, seed, commit, device, machine and time."
-    from cdpose.checkpoints import git_commit
+    "What produced a table: profile, data set, seed, commit, device, machine (and what decides its float results) and time."
+    from cdpose.checkpoints import float_path, git_commit
+    fp = float_path()
     return {"profile": profile, "data": data, "seed": seed, "commit": commit or git_commit(Path(__file__).parent),
-            "device": device, "machine": f"{platform.machine()} / {platform.processor() or 'cpu'}",
-            "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
+            "device": device, "machine": f"{fp['cpu']} ({fp['cpu_capability']}, {fp['threads']} threads, oneDNN {fp['onednn'] or '-'}, "
+            f"torch {fp['torch']})", "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 def write_table(df: pd.DataFrame, name: str, out_dir: str | Path, title: str, label: dict, notes: str = "") -> Path:
     "Write `df` as `out_dir/name.md` (title, label, table, notes) and `out_dir/name.csv`."

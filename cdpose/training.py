@@ -23,7 +23,7 @@ from .semantic import random_similarity
 from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
 from .settings import Settings, SiteData, load_settings, resolve_dataset, resolve_device, setting_path
 from .profiles import StageConfig, TrainConfig, apply_recipe, check_config, config_dict, profile, sync_geometry
-from .checkpoints import _diff, data_fingerprint, git_commit, load_checkpoint, save_atomic
+from .checkpoints import _diff, data_fingerprint, float_path, git_commit, load_checkpoint, save_atomic
 from .predict import evaluate_model
 
 # %% auto #0
@@ -211,7 +211,7 @@ class Trainer:
              "data_root": str(self.data.resolve()), "data_fingerprint": self.fingerprint, "device": str(self.device),
              "device_name": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else platform.processor() or platform.machine(),
              "world_size": self.world, "torch": torch.__version__, "timm": timm.__version__, "python": platform.python_version(),
-             "site": self.site, "config": config_dict(self.cfg), **extra}
+             "float_path": float_path(), "site": self.site, "config": config_dict(self.cfg), **extra}
         path = self.out / "manifest.json"
         old = json.loads(path.read_text()) if path.exists() else {}
         from cdpose.data import write_json_atomic

@@ -16,6 +16,11 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
         md = (tmp_path / f"{name}.md").read_text()
         assert "profile: tiny" in md and (tmp_path / f"{name}.csv").exists(), name
     assert "SynthPoseTrack (synthetic; not PoseTrack)" in (tmp_path / "table5.md").read_text()
+    # what decides the float results on a CPU (issue 15): CPU model, kernel level, threads, oneDNN, torch, in labels and run manifests
+    import torch
+    assert f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads, oneDNN" in (tmp_path / "table1.md").read_text()
+    run_manifest = json.loads(next((tmp_path / "runs").rglob("manifest.json")).read_text())
+    assert run_manifest["float_path"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     for name in ("table1", "table2", "table3", "table5", "table6"):   # one evaluation for every table, and it says which
         md = (tmp_path / f"{name}.md").read_text()
         assert "ground-truth boxes, final checkpoint, flip test off" in md and "Deviation from the paper" in md, name
