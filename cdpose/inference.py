@@ -6,20 +6,18 @@ puts each person-frame through the backbone once."""
 
 # %% ../nbs/10_inference.ipynb #eda8f071
 from __future__ import annotations
-import math, os, re, tempfile, time
+import math, os, time
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
-from .data import (DataError, Detection, Frame, Person, Video, atomic_file, check_video, load_detections, load_rgb,
+from .data import (DataError, Detection, Frame, Person, Video, check_video, load_detections,
                    posetrack18_image_id, read_video, video_number)
 from .clips import box_center_size, crop_transform, to_tensor, warp_crop
 from .fusion import align_to_keyframe
@@ -27,142 +25,13 @@ from .backbone import CheckpointError
 from .model import CDPose
 from .predict import heatmaps_to_persons, predict_heatmaps, flip_transforms
 from .checkpoints import load_trained
+from .video_io import VideoFrames, AtomicVideoWriter, open_frames
 from .evaluation import write_predictions
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'ENGINES', 'VideoFrames', 'open_frames', 'AtomicVideoWriter', 'box_iou', 'link_tracks',
-           'annotated_boxes', 'whole_frame_boxes', 'CropJob', 'clip_window', 'plan_crops', 'BackboneCounter',
-           'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files',
+__all__ = ['ENGINES', 'box_iou', 'link_tracks', 'annotated_boxes', 'whole_frame_boxes', 'CropJob', 'clip_window', 'plan_crops',
+           'BackboneCounter', 'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files',
            'check_predict_options']
-
-# %% ../nbs/10_inference.ipynb #6c4a2c89
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-
-class VideoFrames:
-    "The frames of a video file or of a folder of frame images, checked on opening, read in order as RGB uint8 arrays."
-    def __init__(self, path: Path, names: list[str], size: tuple[int, int], fps: float | None, is_folder: bool):
-        self.path, self.names, self.size, self.fps, self.is_folder = path, names, size, fps, is_folder
-
-    @property
-    def name(self) -> str:
-        "The video's name: the folder's name or the file's stem."
-        return self.path.name if self.is_folder else self.path.stem
-
-    def __len__(self) -> int: return len(self.names)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        if self.is_folder:
-            for n in self.names:
-                img = load_rgb(self.path / n)
-                if img.shape[1::-1] != self.size: raise DataError(self.path / n, "", f"{img.shape[1]}x{img.shape[0]} frame in a {self.size[0]}x{self.size[1]} video")
-                yield img
-            return
-        import av
-        k = 0
-        try:
-            with av.open(str(self.path)) as c:
-                for frame in c.decode(video=0):
-                    if k == len(self): break
-                    yield frame.to_ndarray(format="rgb24"); k += 1
-        except av.error.FFmpegError as e: raise DataError(self.path, f"frame {k}", f"cannot decode the video ({e})") from None
-        if k < len(self): raise DataError(self.path, "", f"only {k} of its {len(self)} frames could be decoded (truncated file?)")
-
-def _frame_number(name: str) -> int | None:
-    m = re.search(r"(\d+)$", Path(name).stem)
-    return int(m.group(1)) if m else None
-
-def _open_folder(path: Path) -> VideoFrames:
-    files = sorted(p.name for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files: raise DataError(path, "", f"no frame images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) in this folder (empty video)")
-    numbers = [_frame_number(f) for f in files]
-    if None not in numbers:
-        files = [f for _, f in sorted(zip(numbers, files))]; numbers = sorted(numbers)
-        for a, b, fa, fb in zip(numbers, numbers[1:], files, files[1:]):
-            if b == a: raise DataError(path, fb, f"frame number {b} appears twice ({fa} and {fb})")
-            if b != a + 1: raise DataError(path, fb, f"gap in the frame numbers: {fa} is followed by {fb} ({b - a - 1} frame(s) missing)")
-    sizes = {}
-    for f in files:
-        try:
-            with Image.open(path / f) as im: sizes[f] = im.size
-        except Exception as e: raise DataError(path / f, "", f"cannot read the image ({type(e).__name__})") from None
-    first = sizes[files[0]]
-    odd = next((f for f in files if sizes[f] != first), None)
-    if odd: raise DataError(path / odd, "", f"frame size {sizes[odd][0]}x{sizes[odd][1]} differs from the first frame's "
-                            f"{first[0]}x{first[1]} ({files[0]}): the frames of a video must all have one size")
-    return VideoFrames(path, files, first, None, True)
-
-def _open_video_file(path: Path) -> VideoFrames:
-    import av
-    if path.stat().st_size == 0: raise DataError(path, "", "empty file (0 bytes): not a video")
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video: raise DataError(path, "", "no video stream in this file (empty video)")
-            s = c.streams.video[0]
-            size, rate = (s.codec_context.width, s.codec_context.height), s.average_rate or s.guessed_rate
-            n = sum(1 for p in c.demux(s) if p.size > 0)
-    except DataError: raise
-    except Exception as e: raise DataError(path, "", f"cannot read the video ({type(e).__name__}: {e})") from None
-    if n == 0: raise DataError(path, "", "the video has no frames (empty video)")
-    if not size[0] or not size[1]: raise DataError(path, "", "the video stream has no frame size")
-    return VideoFrames(path, [f"{i:06d}.jpg" for i in range(n)], size, float(rate) if rate else None, False)
-
-def open_frames(path: str | os.PathLike) -> VideoFrames:
-    "The frames of a video file or a frame folder, checked (readable, not empty, no gaps, one size)."
-    path = Path(path)
-    if path.is_dir(): return _open_folder(path)
-    if not path.is_file(): raise DataError(path, "", "no such video file or frame folder")
-    return _open_video_file(path)
-
-# %% ../nbs/10_inference.ipynb #7f7e3afa
-class _Discarded(Exception): "An unfinished video dropped on purpose."
-
-class AtomicVideoWriter:
-    "Write RGB frames to an MP4 at `path` through a temporary file renamed into place on `close()`; `discard()` leaves nothing."
-    def __init__(self, path: str | os.PathLike, fps: float = 25.0):
-        self.path, self.fps, self.frames = Path(path), float(fps), 0
-        self._file = atomic_file(self.path)           # held open across write() calls: renamed by close(), removed by discard()
-        self.tmp, self._container, self._stream = self._file.__enter__(), None, None
-
-    def _open(self, width: int, height: int):
-        import av
-        self._container = av.open(str(self.tmp), mode="w", format="mp4")
-        h264 = "libx264" in av.codecs_available
-        self._stream = self._container.add_stream("libx264" if h264 else "mpeg4", rate=Fraction(self.fps).limit_denominator(1001),
-                                                  options={"crf": "23", "preset": "veryfast"} if h264 else {})
-        self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, "yuv420p"
-
-    def write(self, image: np.ndarray):
-        "Append one RGB uint8 frame (odd sizes are padded by a pixel: yuv420p needs even ones)."
-        import av
-        image = np.ascontiguousarray(image)
-        h, w = image.shape[:2]
-        if h % 2 or w % 2: image = cv2.copyMakeBorder(image, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
-        if self._container is None: self._open(image.shape[1], image.shape[0])
-        if (image.shape[1], image.shape[0]) != (self._stream.width, self._stream.height):
-            raise ValueError(f"{self.path}: frame {self.frames} is {w}x{h}, earlier frames were {self._stream.width}x{self._stream.height}")
-        for packet in self._stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")): self._container.mux(packet)
-        self.frames += 1
-
-    def close(self) -> Path:
-        "Finish the file and move it to `path`."
-        if self._container is None: self.discard(); raise ValueError(f"{self.path}: no frames to write")
-        for packet in self._stream.encode(): self._container.mux(packet)
-        self._container.close(); self._container = None
-        self._file.__exit__(None, None, None)
-        return self.path
-
-    def discard(self):
-        "Drop the unfinished file."
-        if self._container is not None:
-            try: self._container.close()
-            except Exception: pass
-            self._container = None
-        if self.tmp.exists(): self._file.__exit__(_Discarded, _Discarded(), None)
-
-    def __enter__(self): return self
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None: self.close()
-        else: self.discard()
 
 # %% ../nbs/10_inference.ipynb #f211eef4
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

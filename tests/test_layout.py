@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = [["keypoints", "settings"],                          # the ground: the joint schema, the site settings
           ["data"],                                            # PoseTrack formats, detections, data-set checks
-          ["clips", "synthetic"],                              # network inputs; the synthetic data set
+          ["clips", "synthetic", "video_io"],                  # network inputs; the synthetic data set; video files
           ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
           ["model"],
           ["evaluation", "profiles", "checkpoints", "predict"],
