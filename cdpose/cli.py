@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, json, os, signal, sys, threading, traceback
 from pathlib import Path
 
-from .data import DataError, load_posetrack, annotation_dir
+from .data import DataError
+from .dataset import load_posetrack, annotation_dir
 
 class OutputError(ValueError):
     "An output path that cannot be written: the message names the flag, the path and why."
@@ -78,7 +79,7 @@ def cmd_inspect(args) -> int:
         if len(issues) > args.max_issues: print(f"warning [{s['split']}]: ... {len(issues) - args.max_issues} more")
     if args.preview:
         import cv2
-        from cdpose.data import preview_grid
+        from cdpose.dataset import preview_grid
         videos = load_posetrack(root, _splits(root, args.split)[-1], check_images=False, progress=False).videos
         Path(args.preview).parent.mkdir(parents=True, exist_ok=True)
         try: ok = cv2.imwrite(args.preview, cv2.cvtColor(preview_grid(videos), cv2.COLOR_RGB2BGR))

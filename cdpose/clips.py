@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, FLIP_PERMUTATION, gaussian_heatmaps, input_to_heatmap_scale
-from .data import DataError, Detection, Frame, Person, Video, box_from_keypoints, load_rgb
+from .data import DataError, Frame, Person, Video, box_from_keypoints
+from .dataset import Detection, load_rgb
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'UPPER_BODY', 'LOWER_BODY', 'box_center_size', 'crop_transform', 'apply_affine',

@@ -17,8 +17,8 @@ import torch
 from tqdm import tqdm
 
 from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
-from .data import (DataError, Detection, Frame, Person, Video, check_video, load_detections,
-                   posetrack18_image_id, read_video, video_number)
+from .data import DataError, Frame, Person, Video, posetrack18_image_id, read_video, video_number
+from .dataset import Detection, check_video, load_detections
 from .clips import box_center_size, crop_transform, to_tensor, warp_crop
 from .fusion import align_to_keyframe
 from .backbone import CheckpointError

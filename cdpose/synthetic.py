@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw
 from tqdm import tqdm
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, UNANNOTATED_KEYPOINTS
-from .data import (ANNOTATION_FORMATS, INCOMPLETE, Frame, Person, Video, annotation_dict, posetrack18_image_id,
-                   write_json_atomic)
+from .data import ANNOTATION_FORMATS, Frame, Person, Video, annotation_dict, posetrack18_image_id, write_json_atomic
+from .dataset import INCOMPLETE
 
 # %% auto #0
 __all__ = ['TINY_SYNTH', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL',
@@ -430,7 +430,7 @@ def _link(src: Path, dst: Path):
 
 def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release: int) -> Path:
     "Rewrite a PoseTrack18-format root as a PoseTrack17 (`release=17`) or PoseTrack21 (`release=21`) root."
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     src, out = Path(pt18_root), Path(out)
     out.mkdir(parents=True, exist_ok=True); (out / INCOMPLETE).write_text(f"cdpose.synthetic is writing this PoseTrack{release} variant\n")
     for split in ("train", "val"):

@@ -241,7 +241,7 @@ def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
     from dataclasses import replace
     from cdpose.synthetic import SynthConfig, generate_synthposetrack, write_synthetic_detections
     from cdpose.backbone import write_released_checkpoint
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     root = Path(root).resolve()
     ini = root / "settings.ini"
     if ini.exists(): return ini                    # written last: a site with it is complete
@@ -262,7 +262,7 @@ def experiment_site(profile: str, runs: Path, data_root: str = "", detections: s
                     seed: int = 0, rehearse: bool = False) -> dict:
     "What the tables train and evaluate on: per PoseTrack release its root and detection file (with their sources), and the release Tables 4-6 use."
     from cdpose.settings import DATASETS, SettingsError, load_settings, resolve_dataset
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     settings, sources = load_settings(settings_file or None)
     site = {"synthetic": False, "rehearsal": rehearse, "settings_file": sources.get("_file", ""), "releases": {}, "left_out": {}}
     if data_root:                                            # one root given: its own release only

@@ -16,7 +16,8 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from .data import DataError, load_posetrack, load_detections
+from .data import DataError
+from .dataset import load_posetrack, load_detections
 from .clips import PoseTrackClips
 from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError
 from .semantic import random_similarity

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .data import DataError, atomic_file, load_rgb
+from .data import DataError, atomic_file
+from .dataset import load_rgb
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'VideoFrames', 'open_frames', 'AtomicVideoWriter']

@@ -4,7 +4,8 @@ import json, shutil
 import numpy as np
 import pytest
 
-from cdpose.data import DataError, load_posetrack, load_detections, write_json_atomic, read_json, load_rgb
+from cdpose.data import DataError, write_json_atomic, read_json
+from cdpose.dataset import load_posetrack, load_detections, load_rgb
 from cdpose.clips import PoseTrackClips, ClipConfig
 from conftest import run_cdpose
 
@@ -175,7 +176,7 @@ def test_null_track_id_is_an_unknown_track(pt18):
 def test_unfinished_data_set_is_refused(tiny_synth, tmp_path):
     "A generation that was killed (or hit a full disk) leaves its marker: loading and inspecting refuse the set."
     from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_complete
-    from cdpose.data import INCOMPLETE
+    from cdpose.dataset import INCOMPLETE
     root = tmp_path / "synth"
     shutil.copytree(tiny_synth / "pt18", root)
     assert synth_complete(root)

@@ -105,7 +105,7 @@ def test_missing_head_box_in_ground_truth(gt_pred):
 def test_posetrack17_predictions_stay_with_their_video(tiny_synth):
     "PoseTrack17 files carry no image ids: ours must be unique across videos (predictions are keyed by them) and equal PT18's."
     import torch
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     from cdpose.clips import PoseTrackClips
     from cdpose.model import CDPose
     from cdpose.profiles import profile

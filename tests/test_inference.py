@@ -67,7 +67,7 @@ def test_predict_mp4_writes_json_that_evaluates_and_a_video(data, checkpoint, mp
 
 def test_naive_engine_on_frame_folder_scores_as_training_evaluation(data, checkpoint, tmp_path):
     "The frame folder through the naive engine is the training's evaluation path: `cdpose evaluate` must give its mAP."
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     from cdpose.evaluation import evaluate_dirs
     from cdpose.predict import evaluate_model
     from cdpose.checkpoints import load_trained
@@ -83,7 +83,7 @@ def test_naive_engine_on_frame_folder_scores_as_training_evaluation(data, checkp
 
 def test_streaming_frame_folder_json_holds_the_predictors_poses(data, checkpoint, tmp_path):
     "Frame i of the folder is image i of the annotation: the JSON's keypoints are the Python API's, per image id and track."
-    from cdpose.data import load_posetrack, load_rgb
+    from cdpose.dataset import load_posetrack, load_rgb
     from cdpose.inference import Predictor, annotated_boxes
     assert _main("predict", "--checkpoint", checkpoint, "--frames", data["frames"], "--gt", data["gt"], "--out", tmp_path, "--quiet") == 0
     video = load_posetrack(data["root"], "val", progress=False).videos[0]

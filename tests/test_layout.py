@@ -5,7 +5,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = [["keypoints", "settings"],                          # the ground: the joint schema, the site settings
-          ["data"],                                            # PoseTrack formats, detections, data-set checks
+          ["data"],                                            # PoseTrack formats: readers, writers, the registry
+          ["dataset"],                                         # a data set on disk: layouts, checks, loading, detection files
           ["clips", "synthetic", "video_io"],                  # network inputs; the synthetic data set; video files
           ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
           ["model"],

@@ -34,7 +34,7 @@ def test_paper_run_without_a_checkpoint_refuses_to_start(tiny_synth, tmp_path):
 
 def test_configured_posetrack17_root_is_the_data_read(tiny_synth, tmp_path, released):
     from cdpose.synthetic import write_synthetic_detections
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     dets = write_synthetic_detections(load_posetrack(tiny_synth / "pt17", "val", progress=False).videos, tmp_path / "dets17.json")
     ini = _ini(tmp_path / "settings.ini", posetrack17_root=tiny_synth / "pt17", detections17=dets, vit_checkpoint=released["vit"])
     run = tmp_path / "run"
@@ -140,7 +140,7 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
 def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tmp_path):
     "The detection files DCPose and mmpose distribute cover a whole split: predict takes the video's records from it."
     from cdpose.synthetic import write_synthetic_detections
-    from cdpose.data import load_posetrack, load_detections
+    from cdpose.dataset import load_posetrack, load_detections
     videos = load_posetrack(tiny_synth / "pt18", "train", progress=False).videos
     assert len(videos) >= 2
     dets = write_synthetic_detections(videos, tmp_path / "train_boxes.json", false_boxes=False)

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cdpose.data import Person, load_posetrack, posetrack18_dict, write_json_atomic
+from cdpose.data import Person, posetrack18_dict, write_json_atomic
+from cdpose.dataset import load_posetrack
 from cdpose.evaluation import evaluate_dirs, evaluation_case, write_predictions
 from conftest import poseval_ap, run_cdpose
 

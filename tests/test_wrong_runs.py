@@ -33,7 +33,7 @@ def test_unfinished_synthposetrack_is_regenerated_not_reused(tiny_synth, tmp_pat
     import shutil
     from cdpose.synthetic import synth_complete
     from cdpose.tables import experiment_site
-    from cdpose.data import load_posetrack
+    from cdpose.dataset import load_posetrack
     base = tmp_path / "synth_tiny_seed0"
     shutil.copytree(tiny_synth / "pt18", base / "pt18")
     assert synth_complete(base / "pt18")

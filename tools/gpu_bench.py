@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from cdpose.data import load_posetrack
+from cdpose.dataset import load_posetrack
 from cdpose.clips import PoseTrackClips
 from cdpose.inference import Predictor, annotated_boxes
 from cdpose.model import CDPose, cdpose_loss
