@@ -5,7 +5,7 @@ saying what produced ours (profile, data, seed, commit, device)."""
 
 # %% ../nbs/13_tables.ipynb #632d0540
 from __future__ import annotations
-import contextlib, json, os, sys, tempfile, time
+import contextlib, json, os, shutil, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -137,7 +137,11 @@ def kernel_manager_class():
     class IPCKernelManager(KernelManager):
         def __init__(self, **kw):
             super().__init__(**kw)
-            self.transport, self.ip = "ipc", os.path.join(tempfile.mkdtemp(prefix="cdpose-kernel-"), "k")
+            self._sockets = tempfile.mkdtemp(prefix="cdpose-kernel-")
+            self.transport, self.ip = "ipc", os.path.join(self._sockets, "k")
+        def cleanup_resources(self, restart: bool = False):
+            super().cleanup_resources(restart=restart)
+            if not restart: shutil.rmtree(self._sockets, ignore_errors=True)     # the socket folder goes with the kernel
     return IPCKernelManager
 
 @contextlib.contextmanager

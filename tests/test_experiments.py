@@ -1,9 +1,13 @@
 "The experiment notebooks run under papermill at the tiny profile and write labelled tables."
 import json
+from pathlib import Path
 
 from conftest import ROOT, run_cdpose
 
 def test_tables_tiny_runs_every_experiment(tmp_path):
+    import tempfile
+    sockets = lambda: set(Path(tempfile.gettempdir()).glob("cdpose-kernel-*"))
+    before = sockets()
     r = run_cdpose("tables", "--profile", "tiny", "--out", tmp_path, "--device", "cpu", "--runs-dir", tmp_path / "runs", cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
     man = json.loads((tmp_path / "manifest_tiny.json").read_text())
@@ -34,6 +38,7 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     assert f"[1/{n}] 00_train_models.ipynb (tiny): running" in r.stderr and f"[{n}/{n}]" in r.stderr
     assert "stage 2:" in r.stderr and "<" in r.stderr.split("stage 2:")[1][:200]          # tqdm's elapsed<remaining
     assert "IPKernelApp" not in r.stderr and "IProgress" not in r.stderr, r.stderr[:2000]
+    assert sockets() <= before                        # each kernel's socket folder goes with it
     assert f"trained models in {tmp_path / 'runs' / 'tiny_seed0'}" in r.stdout
     data18 = tmp_path / "runs" / "synth_tiny_seed0" / "pt18"
     assert f"data (PoseTrack18 layout): {data18}" in r.stdout and run_cdpose("inspect", data18).returncode == 0
