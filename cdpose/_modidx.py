@@ -105,6 +105,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'cdpose.data._scalar': ('data.html#_scalar', 'cdpose/data.py'),
                              'cdpose.data._score': ('data.html#_score', 'cdpose/data.py'),
                              'cdpose.data._scores': ('data.html#_scores', 'cdpose/data.py'),
+                             'cdpose.data._umask': ('data.html#_umask', 'cdpose/data.py'),
                              'cdpose.data._vid_id': ('data.html#_vid_id', 'cdpose/data.py'),
                              'cdpose.data.annotation_dict': ('data.html#annotation_dict', 'cdpose/data.py'),
                              'cdpose.data.atomic_file': ('data.html#atomic_file', 'cdpose/data.py'),

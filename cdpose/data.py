@@ -18,8 +18,8 @@ import orjson
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
 
 # %% auto #0
-__all__ = ['POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'DataError', 'DataIssue', 'read_json',
-           'gc_paused', 'atomic_file', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints',
+__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'DataError', 'DataIssue',
+           'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints',
            'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict',
            'AnnotationFormat', 'register_format', 'annotation_dict', 'read_video']
 
@@ -98,19 +98,25 @@ def gc_paused():
     finally:
         if was: gc.enable()
 
+def _umask() -> int:
+    "The process's umask, read from /proc where it can be (setting it to read it would briefly affect other threads)."
+    try: return int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):
+        u = os.umask(0); os.umask(u); return u
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike):
     """Write `path` through a temporary file beside it (`.NAME.XXXX.tmp`, an ordinary new file's permissions), renamed onto `path`
     when the block ends and removed if it fails, so no reader ever sees half a file; an OSError (a full disk) names `path`."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)                  # not mkstemp's 0600
+    os.chmod(tmp, 0o666 & ~_umask())               # not mkstemp's 0600
     try:
         yield Path(tmp)
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
+        if e.filename not in (None, tmp): raise     # another file's error (an input read inside the block) keeps its own name
         raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
@@ -222,7 +228,7 @@ def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, spl
     known = set(ids)
     for a, ann in enumerate(d["annotations"]):
         if not isinstance(ann, dict): raise DataError(path, f"annotations[{a}]", f"expected an object, got {str(ann)[:40]}")
-        if ann.get("image_id") not in known:
+        if type(ann.get("image_id")) is not int or ann["image_id"] not in known:
             raise DataError(path, f"annotations[{a}].image_id", f"{ann.get('image_id')!r} is not the id of any image in this file")
     kps_all = _all_keypoints(d["annotations"], path)
     if fmt == "posetrack21" and kps_all:   # PT21's evaluation counts a joint as annotated when x > 0 and y > 0
@@ -248,6 +254,8 @@ def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, spl
     return Video(name=path.stem, frames=frames, root=Path(root), source=path, split=split, format=fmt)
 
 # %% ../nbs/01_data.ipynb #6e4af013
+MIN_SCORE = -9999.0     # poseval's score for a predicted joint that has none
+
 def _scalar(v, default=None):
     "Unwrap MATLAB-style one-element lists."
     while isinstance(v, list):
@@ -285,22 +293,21 @@ def read_posetrack17_video(path: str | os.PathLike, root: str | os.PathLike, spl
             rf = f"{fld}.annorect[{r}]"
             k15 = np.zeros((15, 3))
             pts = (_scalar(rect.get("annopoints"), {}) or {}).get("point", []) if rect.get("annopoints") else []
+            s15, scored = np.full((15, 1), MIN_SCORE), False
             for p, pt in enumerate(pts):
                 j = int(_scalar(pt.get("id"), -1))
                 if not 0 <= j < 15: raise DataError(path, f"{rf}.annopoints[0].point[{p}].id", f"joint id {j} outside 0..14")
                 x, y = _scalar(pt.get("x")), _scalar(pt.get("y"))
                 if x is None or y is None: raise DataError(path, f"{rf}.annopoints[0].point[{p}]", "missing x or y")
+                if k15[j, 2]: continue                       # a repeated joint id: the first point counts, as in poseval
                 k15[j] = (float(x), float(y), 1.0)
+                if _scalar(pt.get("score")) is not None: s15[j, 0], scored = float(_scalar(pt["score"])), True
             head = None
             if all(_scalar(rect.get(k)) is not None for k in ("x1", "y1", "x2", "y2")):
                 x1, y1, x2, y2 = (float(_scalar(rect[k])) for k in ("x1", "y1", "x2", "y2"))
                 head = np.array([min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)])
             kps = from_poseval_order(k15)
-            scores = [_scalar(pt.get("score")) for pt in pts]
-            kscore = None
-            if pts and all(v is not None for v in scores):   # predictions carry per-joint scores
-                s15 = np.zeros((15, 1)); s15[[int(_scalar(pt["id"])) for pt in pts], 0] = scores
-                kscore = from_poseval_order(s15)[:, 0]
+            kscore = from_poseval_order(s15)[:, 0] if scored else None   # predictions carry per-joint scores; a point without: MIN_SCORE
             persons.append(Person(keypoints=kps, bbox=box_from_keypoints(kps, head), head_box=head,
                                   track_id=int(_scalar(rect.get("track_id"), -1)), id=r,
                                   score=float(_scalar(rect.get("score"), 1.0)), keypoint_scores=kscore))

@@ -156,10 +156,12 @@ def load_detections(path: str | os.PathLike, videos: Sequence[Video], score_thre
         if not isinstance(rec, dict): raise DataError(path, f"[{r}]", "detection record is not an object")
         if category_id is not None and rec.get("category_id", category_id) != category_id: continue
         if "image_name" in rec: img = by_name.get(_frame_key(rec["image_name"]))
-        elif "image_id" in rec: img = rec["image_id"] if rec["image_id"] in by_id else None
+        elif "image_id" in rec: img = rec["image_id"] if type(rec["image_id"]) is int and rec["image_id"] in by_id else None
         else: raise DataError(path, f"[{r}]", "record has neither image_id nor image_name")
         if img is None: unknown.append(r); continue
         if "score" not in rec: raise DataError(path, f"[{r}].score", "missing")
+        if type(rec["score"]) not in (int, float) or not np.isfinite(rec["score"]):
+            raise DataError(path, f"[{r}].score", f"expected a finite number, got {rec['score']!r}")
         bbox = _box(rec.get("bbox"), path, f"[{r}].bbox")
         if bbox is None: raise DataError(path, f"[{r}].bbox", "missing")
         if float(rec["score"]) >= score_threshold and bbox[2] > 0 and bbox[3] > 0:

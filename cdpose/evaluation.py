@@ -15,16 +15,14 @@ import pandas as pd
 import shapely
 
 from .keypoints import NUM_KEYPOINTS, POSEVAL_FROM_SCHEMA, POSEVAL_GROUPS, POSEVAL_JOINT_NAMES, KEYPOINT_NAMES
-from .data import DataError, Frame, Person, Video, annotation_dict, gc_paused, read_video, write_json_atomic
+from .data import MIN_SCORE, DataError, Frame, Person, Video, annotation_dict, gc_paused, read_video, write_json_atomic
 
 # %% auto #0
-__all__ = ['MIN_SCORE', 'POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frames', 'voc_ap', 'summarize',
-           'load_video_dir', 'pair_frames', 'PoseTrackAP', 'evaluate_pckh', 'evaluate_dirs', 'make_person',
-           'make_video', 'evaluation_case', 'reference_pckh', 'smoothness', 'evaluate_oks', 'write_predictions']
+__all__ = ['POSETRACK_OKS_SIGMAS', 'FrameArrays', 'frame_arrays', 'assign_frames', 'voc_ap', 'summarize', 'load_video_dir',
+           'pair_frames', 'PoseTrackAP', 'evaluate_pckh', 'evaluate_dirs', 'make_person', 'make_video',
+           'evaluation_case', 'reference_pckh', 'smoothness', 'evaluate_oks', 'write_predictions']
 
 # %% ../nbs/08_evaluation.ipynb #5fdc9d51
-MIN_SCORE = -9999.0     # poseval's score for a joint whose person has no per-joint scores
-
 @dataclass
 class FrameArrays:
     "The evaluated frames of a video in poseval's joint order, after ignore regions, padded to one batch of F frames."

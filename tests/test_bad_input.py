@@ -190,3 +190,24 @@ def test_inspect_decode_finds_a_cut_short_frame(pt18):
     assert run_cdpose("inspect", pt18).returncode == 0                  # headers are intact
     r = run_cdpose("inspect", pt18, "--decode")
     assert r.returncode == 2 and "images[5].file_name" in r.stderr and path.name in r.stderr, r.stderr
+
+def test_annotation_image_id_of_the_wrong_type(pt18):
+    _edit(_val_file(pt18), lambda d: d["annotations"][0].__setitem__("image_id", [d["annotations"][0]["image_id"]]))
+    _cli_error(pt18, _val_file(pt18).name, "annotations[0].image_id")
+
+@pytest.mark.parametrize("score", ["0.9x", None], ids=["string", "null"])
+def test_detection_score_of_the_wrong_type(tiny_synth, tmp_path, score):
+    videos = load_posetrack(tiny_synth / "pt18", "val", progress=False).videos
+    f = videos[0].frames[0]
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps([{"image_id": f.image_id, "category_id": 1, "bbox": [1, 2, 30, 40], "score": score}]))
+    with pytest.raises(DataError, match=r"\[0\]\.score: expected a finite number"): load_detections(path, videos)
+    path.write_text(json.dumps([{"image_id": [f.image_id], "category_id": 1, "bbox": [1, 2, 30, 40], "score": 0.5}]))
+    with pytest.raises(DataError, match=r"\[0\]\.image_id"): load_detections(path, videos)
+
+def test_atomic_file_keeps_the_name_of_another_files_error(tmp_path):
+    "An error reading an input inside the block names that input, not the output being written."
+    from cdpose.data import atomic_file
+    with pytest.raises(FileNotFoundError) as e:
+        with atomic_file(tmp_path / "out.json") as tmp: open(tmp_path / "missing_input.txt").read()
+    assert "missing_input.txt" in str(e.value) and not list(tmp_path.iterdir())

@@ -60,3 +60,17 @@ def test_predictions_without_head_boxes_or_tracks(tiny_synth, tmp_path):
     ann = json.loads(next(tmp_path.glob("*.json")).read_text())["annotations"][0]
     assert "bbox_head" not in ann and "bbox" not in ann
     assert_same_as_poseval(Path(data.videos[0].source).parent, tmp_path)
+
+def test_posetrack17_points_with_some_scores_missing_and_repeated_ids(tiny_synth, tmp_path):
+    "A PoseTrack17 prediction where one point has no score (it scores -9999, as in poseval) and one joint id is repeated (the first counts)."
+    data = load_posetrack(tiny_synth / "pt17", "val", check_images=False, progress=False)
+    rng = np.random.default_rng(3)
+    preds = {f.image_id: [_noisy(p, rng) for p in f.persons] for v in data.videos for f in v.frames}
+    write_predictions(tmp_path, {Path(v.source).name: v for v in data.videos}, preds)
+    f = next(tmp_path.glob("*.json")); d = json.loads(f.read_text())
+    rects = [r for e in d["annolist"] for r in e["annorect"] if r["annopoints"] and len(r["annopoints"][0]["point"]) > 3]
+    del rects[0]["annopoints"][0]["point"][0]["score"]
+    pts = rects[1]["annopoints"][0]["point"]
+    pts.append({**pts[1], "x": [pts[1]["x"][0] + 40.0], "score": [0.999]})     # a second, wrong point for the same joint
+    f.write_text(json.dumps(d))
+    assert_same_as_poseval(Path(data.videos[0].source).parent, tmp_path)
