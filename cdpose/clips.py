@@ -5,7 +5,7 @@ keyframe plus T supporting frames, cropped, augmented and turned into heatmap ta
 
 # %% ../nbs/01b_clips.ipynb #a1c10003
 from __future__ import annotations
-import math, os
+import math
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, FLIP_PERMUTATION, gaussian_heatmaps, input_to_heatmap_scale
-from .data import DataError, Frame, Person, Video, box_from_keypoints
+from .data import Frame, Person, Video, box_from_keypoints
 from .dataset import Detection, load_rgb
 
 # %% auto #0
@@ -180,7 +180,7 @@ class PoseTrackClips(torch.utils.data.Dataset):
             hb = box_from_keypoints(key.keypoints[half], pad=0.0)
             hc, hsize = box_center_size(hb, aspect, 1.5)
             rel_c, rel_s = (hc - kc) / ksize, min(hsize[0] / ksize[0], 1.0)
-        images, targets, weights, kps_out, Ms = [], [], [], [], []
+        images, kps_out, Ms = [], [], []
         for t in idx:
             fr = v.frames[t]
             p = self._person_in(fr, s) if fr.is_labeled else None

@@ -5,10 +5,9 @@ vectorised numpy; temporal smoothness beside it; OKS AP through pycocotools; and
 
 # %% ../nbs/08_evaluation.ipynb #ee60c251
 from __future__ import annotations
-import contextlib, io, json, os
+import contextlib, io, os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from .data import DataError
+from .data import DataError, write_json_atomic
 from .dataset import load_posetrack, load_detections
 from .clips import PoseTrackClips
 from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError
@@ -215,7 +215,6 @@ class Trainer:
              "float_path": float_path(), "site": self.site, "config": config_dict(self.cfg), **extra}
         path = self.out / "manifest.json"
         old = json.loads(path.read_text()) if path.exists() else {}
-        from cdpose.data import write_json_atomic
         write_json_atomic(path, {**old, **m})
 
     # -- the loop ---------------------------------------------------------------------------------------
