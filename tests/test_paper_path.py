@@ -136,6 +136,9 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     assert "hrnet_w18_small" in md and "vit_tiny" in md and "gloo" in md and "toy" in md
     inf = (tmp_path / "out" / "benchmark_gpu_inference.csv").read_text()
     assert "streaming, full model" in inf and "single-frame baseline" in inf
+    bd = (tmp_path / "out" / "benchmark_gpu_breakdown.csv").read_text()
+    for part in ("backbone", "L_s (second pass", "L_t (top-8)", "L_t (top-64)", "L_t (exact)", "fusion", "whole step without L_t"):
+        assert part in bd, part
 
 def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tmp_path):
     "The detection files DCPose and mmpose distribute cover a whole split: predict takes the video's records from it."

@@ -14,6 +14,7 @@ from cdpose.inference import Predictor, annotated_boxes
 from cdpose.model import CDPose, cdpose_loss
 from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_video
 from cdpose.profiles import profile
+from cdpose.step_cost import step_breakdown
 
 def paper_config(backbone: str, toy: bool):
     "The paper profile's configuration for `backbone`; with `toy`, the tiny profile's sizes on the same code path."
@@ -64,6 +65,21 @@ def train(args):
     if rank == 0: (work / f"train_{args.backbone}.json").write_text(json.dumps(row))
     if world > 1: dist.destroy_process_group()
 
+def breakdown(args):
+    "Where a paper-size ViT-B step's time goes, and L_t's cost at several k (None: the exact double sum), on one GPU."
+    cuda = torch.cuda.is_available() and not args.toy
+    device = torch.device("cuda" if cuda else "cpu")
+    cfg = paper_config("vit_base", args.toy)
+    work = Path(args.work); work.mkdir(parents=True, exist_ok=True)
+    ds = PoseTrackClips(load_posetrack(data_root(work), "train", progress=False).videos, cfg.clip, train=True, seed=0, cache_images=True)
+    batch = torch.utils.data.default_collate([ds[i % len(ds)] for i in range(args.batch)])
+    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+    torch.manual_seed(0)
+    parts = step_breakdown(CDPose(cfg.model).to(device), batch, cfg.loss, device, args.steps, bf16=True, ks=(16, 32, 64, None))
+    whole = parts["whole step (incl. optimizer)"]
+    rows = [{"part": k, "seconds": round(v, 4), "% of whole step": round(100 * v / whole, 1)} for k, v in parts.items()]
+    (work / "breakdown.json").write_text(json.dumps({"batch": args.batch, "rows": rows}))
+
 def infer(args):
     cuda = torch.cuda.is_available() and not args.toy
     device = "cuda" if cuda else "cpu"
@@ -90,18 +106,24 @@ def table(args):
     work = Path(args.work)
     train_rows = [json.loads(p.read_text()) for p in sorted(work.glob("train_*.json"))]
     infer_rows = json.loads((work / "infer.json").read_text())
+    bd = json.loads((work / "breakdown.json").read_text())
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.toy else "cpu (toy sizes)"
     label = run_label("paper" if not args.toy else "toy (CPU test of the GPU check; numbers mean nothing)", "SynthPoseTrack clips (generated)", 0, dev)
     write_table(pd.DataFrame(train_rows), "benchmark_gpu", args.out, "GPU check: paper-size training throughput and memory", label,
                 notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
                       "backward and AdamW. bf16 autocast; HRNet-W48 with SyncBatchNorm across processes.")
+    write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", args.out, "GPU check: where a paper-size training step's time goes",
+                label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
+                             "timed alone, forward and backward, on the inputs of the same batch (fastest of the timed calls after a "
+                             "warm-up); the whole steps include AdamW. L_t rows: the default top-k, then other k and the exact double "
+                             "sum over all 64x48 positions (05_trajectory).")
     write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", args.out, "GPU check: streaming inference against the single-frame baseline",
                 label, notes=f"One generated video of {args.frames} frames, every frame annotated, untrained weights (time does not depend on them), "
                              "frames in memory, batches of 64 crops, after a warm-up.")
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("job", choices=["train", "infer", "table"])
+    p.add_argument("job", choices=["train", "breakdown", "infer", "table"])
     p.add_argument("--backbone", default="vit_base")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=10); p.add_argument("--warmup", type=int, default=3)
@@ -109,4 +131,4 @@ if __name__ == "__main__":
     p.add_argument("--toy", action="store_true")
     p.add_argument("--work", default="runs/gpu_check"); p.add_argument("--out", default="paper_tables")
     a = p.parse_args()
-    {"train": train, "infer": infer, "table": table}[a.job](a)
+    {"train": train, "breakdown": breakdown, "infer": infer, "table": table}[a.job](a)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check of the paper path: paper-size training (ViT-B, and HRNet-W48 with SyncBatchNorm) under
 # torchrun with NCCL at batch 32 in bf16, and streaming inference against the single-frame baseline;
-# writes paper_tables/benchmark_gpu.md and benchmark_gpu_inference.md. About 3-5 minutes on one H100.
+# writes paper_tables/benchmark_gpu.md, benchmark_gpu_breakdown.md and benchmark_gpu_inference.md. About 3-5 minutes on one H100.
 #   tools/gpu_check.sh            on a CUDA machine (all visible GPUs)
 #   tools/gpu_check.sh --toy      anywhere: toy sizes on the CPU (what the tests run)
 set -euo pipefail
@@ -14,6 +14,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 for BB in vit_base hrnet_w48; do
   python -m torch.distributed.run --standalone --nproc_per_node "$NPROC" tools/gpu_bench.py train --backbone "$BB" $STEPS $TOY --work "$WORK"
 done
+python tools/gpu_bench.py breakdown $STEPS $TOY --work "$WORK"
 python tools/gpu_bench.py infer --frames "$FRAMES" $TOY --work "$WORK"
 python tools/gpu_bench.py table $TOY --work "$WORK" --out "$OUT" --frames "$FRAMES"
-echo "GPU check written to $OUT/benchmark_gpu.md and $OUT/benchmark_gpu_inference.md"
+echo "GPU check written to $OUT/benchmark_gpu.md, $OUT/benchmark_gpu_breakdown.md and $OUT/benchmark_gpu_inference.md"
