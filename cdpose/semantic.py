@@ -161,13 +161,14 @@ def continuity_loss(z_before: torch.Tensor, z_key: torch.Tensor, z_after: torch.
 
 # %% ../nbs/04_semantic_space.ipynb #3f119850
 def random_similarity(n: int, max_rotation: float = 30.0, max_scale: float = 0.25, generator=None,
-                      device=None) -> torch.Tensor:
-    "Random rotation (degrees) and scale transforms (n, 2, 3) in normalised coordinates."
+                      device=None, max_translation: float = 0.0) -> torch.Tensor:
+    "Random rotation (degrees), scale and, if `max_translation` > 0, translation (normalised units) transforms (n, 2, 3)."
     r = (torch.rand(n, generator=generator, device=device) * 2 - 1) * math.radians(max_rotation)
     s = 1 + (torch.rand(n, generator=generator, device=device) * 2 - 1) * max_scale
     c, si = torch.cos(r) * s, torch.sin(r) * s
-    z = torch.zeros_like(c)
-    return torch.stack([torch.stack([c, -si, z], -1), torch.stack([si, c, z], -1)], 1)
+    t = ((torch.rand(2, n, generator=generator, device=device) * 2 - 1) * max_translation if max_translation > 0
+         else torch.zeros(2, n, device=c.device))     # no draw without translation: the random stream of earlier runs is kept
+    return torch.stack([torch.stack([c, -si, t[0]], -1), torch.stack([si, c, t[1]], -1)], 1)
 
 def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside)."

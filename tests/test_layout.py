@@ -10,7 +10,7 @@ FLOORS = [["keypoints", "settings"],                          # the ground: the 
           ["clips", "synthetic", "video_io"],                  # network inputs; the synthetic data set; video files
           ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
           ["model"],
-          ["evaluation", "profiles", "checkpoints", "predict", "step_cost"],
+          ["evaluation", "profiles", "checkpoints", "predict", "step_cost", "invariance"],
           ["training", "inference"],
           ["tables"],
           ["cli"]]
