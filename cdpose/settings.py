@@ -39,6 +39,7 @@ def find_settings_file(start: str | os.PathLike | None = None) -> Path | None:
         if (d / "settings.ini").is_file() and (d / "pyproject.toml").is_file(): return d / "settings.ini"
     return None
 
+# %% ../nbs/12_settings.ipynb #12a0c001
 def read_ini(path: Path) -> configparser.ConfigParser:
     "Parse a settings file; a missing or unreadable file, or a line that is not `key = value` under a section, is a `SettingsError` naming the file and line. A `%` is an ordinary character."
     if not path.is_file(): raise SettingsError(f"{path}: settings file not found")
@@ -58,6 +59,7 @@ def read_ini(path: Path) -> configparser.ConfigParser:
     except configparser.Error as e: raise SettingsError(f"{path}: {e.message.splitlines()[0]}") from None
     return cp
 
+# %% ../nbs/12_settings.ipynb #12a0c002
 def load_settings(path: str | os.PathLike | None = None, env: dict | None = None,
                   **overrides) -> tuple[Settings, dict[str, str]]:
     "Resolve the settings; returns them and, per key, where the value came from."
@@ -90,6 +92,7 @@ def resolve_device(device: str = "auto") -> str:
     import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
 
+# %% ../nbs/12_settings.ipynb #12a0c003
 class SettingsError(ValueError):
     "A setting that is missing or points nowhere: the message names the setting and where its value came from."
 
@@ -108,6 +111,7 @@ class SiteData:
         return {"dataset": self.name, "data_root": {"path": self.root, "from": self.sources.get("data_root", "")},
                 "detections": {"path": self.detections, "from": self.sources.get("detections", "")} if self.detections else None}
 
+# %% ../nbs/12_settings.ipynb #12a0c004
 def setting_path(key: str, settings: Settings, sources: dict, flag: str | None = None, must_exist: str = "file") -> tuple[str, str]:
     "The path of setting `key` (or of `flag`, which wins) and where it came from; '' when unset. A path that is not there is an error."
     path, src = (str(Path(flag).expanduser().resolve()), "flag") if flag else (getattr(settings, key), sources.get(key, "default"))
