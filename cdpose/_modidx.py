@@ -335,6 +335,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'cdpose.synthetic.write_variant': ('synthetic.html#write_variant', 'cdpose/synthetic.py')},
             'cdpose.tables': { 'cdpose.tables.ExperimentError': ('tables.html#experimenterror', 'cdpose/tables.py'),
                                'cdpose.tables._kernel_env': ('tables.html#_kernel_env', 'cdpose/tables.py'),
+                               'cdpose.tables._manifest_writer': ('tables.html#_manifest_writer', 'cdpose/tables.py'),
                                'cdpose.tables._read_manifest': ('tables.html#_read_manifest', 'cdpose/tables.py'),
                                'cdpose.tables.budget_note': ('tables.html#budget_note', 'cdpose/tables.py'),
                                'cdpose.tables.evaluation_label': ('tables.html#evaluation_label', 'cdpose/tables.py'),
