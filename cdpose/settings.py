@@ -11,7 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'read_ini', 'load_settings', 'resolve_device',
-           'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset']
+           'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset', 'default_dataset', 'OutputError',
+           'check_output']
 
 # %% ../nbs/12_settings.ipynb #ec165966
 @dataclass
@@ -142,3 +143,23 @@ def resolve_dataset(dataset: str | None, data: str | None = None, detections: st
     det_key = f"detections{v}" if v else "--detections"
     dets, dsrc = setting_path(det_key, settings, sources, detections) if v or detections else ("", "")
     return SiteData(name, root, dets, {"data_root": f"{root_key} from {rsrc}", **({"detections": f"{det_key} from {dsrc}"} if dets else {})})
+
+def default_dataset(args) -> str | None:
+    "The data set a command uses when none is named: SynthPoseTrack for the CPU profiles, none (an error) for `paper`."
+    if args.dataset or args.data: return args.dataset
+    return None if getattr(args, "profile", "") == "paper" else "synth"
+
+# %% ../nbs/12_settings.ipynb #12a0c006
+class OutputError(ValueError):
+    "An output path that cannot be written: the message names the flag, the path and why."
+
+def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> Path:
+    "Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular file."
+    p = Path(path).expanduser().absolute()
+    flag = f"{flag} " if flag else ""
+    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
+    for a in p.parents:
+        if a.exists():
+            if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")
+            break
+    return p
