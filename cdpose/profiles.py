@@ -13,10 +13,11 @@ from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .model import ModelConfig, LossConfig
 from .backbone import backbone_recipe
+from .settings import Settings, SiteData, setting_path
 
 # %% auto #0
 __all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'ConfigError', 'set_field', 'check_config',
-           'sync_geometry', 'config_dict']
+           'sync_geometry', 'config_dict', 'site_config']
 
 # %% ../nbs/09a_profiles.ipynb #49e36071
 @dataclass
@@ -194,3 +195,17 @@ def sync_geometry(cfg: TrainConfig) -> TrainConfig:
 def config_dict(cfg) -> dict:
     "A JSON-able dict of a (nested) config."
     return json.loads(json.dumps(asdict(cfg), default=str))
+
+# %% ../nbs/09a_profiles.ipynb #9a0a1b07
+def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: dict, from_scratch: bool = False) -> tuple[TrainConfig, dict]:
+    "`cfg` with the paths it takes from the site (the data set's detection file, the backbone family's COCO checkpoint) and their provenance."
+    cfg, site = copy.deepcopy(cfg), data.provenance()
+    if cfg.detections: site["detections"] = {"path": cfg.detections, "from": "--set detections"}
+    elif data.detections: cfg.detections = data.detections
+    if from_scratch: cfg.pretrained, cfg.init_checkpoint = False, ""
+    elif cfg.init_checkpoint: site["init_checkpoint"] = {"path": cfg.init_checkpoint, "from": "--set init_checkpoint"}
+    elif cfg.pretrained:
+        key = backbone_recipe(cfg.model.backbone).checkpoint_setting
+        path, src = setting_path(key, settings, sources)
+        if path: cfg.init_checkpoint, site["init_checkpoint"] = path, {"path": path, "from": f"{key} from {src}"}
+    return cfg, site
