@@ -5,10 +5,11 @@ them, the provenance a run records (commit, data fingerprint), and rebuilding a 
 
 # %% ../nbs/09b_checkpoints.ipynb #9b000003
 from __future__ import annotations
-import hashlib, pickle, platform, re, subprocess
+import hashlib, pickle, platform, random, re, subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .data import atomic_file
@@ -18,7 +19,8 @@ from .fusion import FusionConfig
 from .backbone import CheckpointError
 
 # %% auto #0
-__all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'model_config_from', 'load_trained']
+__all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'model_config_from', 'load_trained',
+           'run_provenance']
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
 def float_path() -> dict:
@@ -74,6 +76,24 @@ def _diff(a, b, prefix=""):
         return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
     return [] if a == b else [f"{prefix[:-1]}: checkpoint {a!r} vs now {b!r}"]
 
+# %% ../nbs/09b_checkpoints.ipynb #9b0c0001
+def _rng_state() -> dict:
+    "Every generator's state as tensors and plain values (a checkpoint must load with `weights_only=True`)."
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+            "python": [version, list(internal), gauss_next],
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+def _set_rng_state(s: dict):
+    "Restore every generator from `_rng_state`'s record."
+    torch.set_rng_state(s["torch"])
+    name, keys, pos, has_gauss, gauss = s["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    version, internal, gauss_next = s["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+    if s.get("cuda") is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
+
 # %% ../nbs/09b_checkpoints.ipynb #161cfafa
 def model_config_from(ck: dict) -> ModelConfig:
     "The ModelConfig stored in a checkpoint's config."
@@ -95,3 +115,13 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[CDPose, dict]:
     try: model.load_state_dict(sd)
     except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the configuration stored with them ({str(e)[:300]})") from None
     return model.to(device).eval(), ck
+
+# %% ../nbs/09b_checkpoints.ipynb #9b0c0002
+def run_provenance(config: dict, data: str | Path, fingerprint: str, device: torch.device, world: int, site: dict) -> dict:
+    "What a run's manifest records of where its numbers come from: profile, seed, commit, data, device, processes, versions, float path, site, configuration."
+    import timm
+    return {"profile": config["profile"], "seed": config["seed"], "commit": git_commit(Path(__file__).parent if "__file__" in globals() else "."),
+            "data_root": str(Path(data).resolve()), "data_fingerprint": fingerprint, "device": str(device),
+            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+            "world_size": world, "torch": torch.__version__, "timm": timm.__version__, "python": platform.python_version(),
+            "float_path": float_path(), "site": site, "config": config}

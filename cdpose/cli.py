@@ -5,46 +5,62 @@
 # %% ../nbs/11_cli.ipynb #54fb30a9
 from __future__ import annotations
 import argparse, json, os, signal, sys, threading, traceback
+from dataclasses import replace
 from pathlib import Path
 
 from .data import DataError
 from .dataset import load_posetrack, annotation_dir
+from .settings import OutputError, check_output, default_dataset
 
-class OutputError(ValueError):
-    "An output path that cannot be written: the message names the flag, the path and why."
-
-def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> Path:
-    "Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular file."
-    p = Path(path).expanduser().absolute()
-    flag = f"{flag} " if flag else ""
-    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
-    for a in p.parents:
-        if a.exists():
-            if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")
-            break
-    return p
+_all_ = ['OutputError', 'check_output', 'default_dataset']
 
 # %% auto #0
-__all__ = ['OutputError', 'check_output', 'cmd_synth', 'cmd_inspect', 'cmd_settings', 'cmd_evaluate', 'default_dataset',
-           'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict', 'build_parser', 'Terminated', 'error_message',
-           'main']
+__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_evaluate', 'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict', 'cmd_settings',
+           'build_parser', 'Terminated', 'error_message', 'main', 'OutputError', 'check_output', 'default_dataset']
 
 # %% ../nbs/11_cli.ipynb #9739b77a
+def _synth_parser(sub):
+    s = sub.add_parser("synth", help="generate the SynthPoseTrack data set (PoseTrack18 layout)",
+                       description="Generate SynthPoseTrack, deterministically from a seed, in the PoseTrack18 layout.")
+    s.add_argument("out", help="output root (gets images/ and annotations/)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--tiny", action="store_true", help="a few short, small videos (for tests)")
+    s.add_argument("--train-videos", type=int); s.add_argument("--val-videos", type=int)
+    s.add_argument("--frames", type=int, nargs=2, metavar=("MIN", "MAX"), help="frames per video")
+    s.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="frame size")
+    s.add_argument("--pt17", help="also write the PoseTrack17 (annolist) variant to this root")
+    s.add_argument("--pt21", help="also write the PoseTrack21 variant to this root")
+    s.add_argument("--workers", type=int, default=1, help="processes (the output does not depend on it)")
+    s.set_defaults(func=cmd_synth)
+
 def cmd_synth(args) -> int:
     "Generate SynthPoseTrack."
-    from dataclasses import replace
     from cdpose.synthetic import SynthConfig, TINY_SYNTH, generate_synthposetrack
-    cfg = TINY_SYNTH if args.tiny else SynthConfig()
     over = {k: v for k, v in dict(train_videos=args.train_videos, val_videos=args.val_videos).items() if v is not None}
     if args.frames: over.update(min_frames=args.frames[0], max_frames=args.frames[1])
     if args.size: over["image_size"] = tuple(args.size)
-    cfg = replace(cfg, **over)
+    cfg = replace(TINY_SYNTH if args.tiny else SynthConfig(), **over)
     for flag, path in (("", args.out), ("--pt17", args.pt17), ("--pt21", args.pt21)):
         if path: check_output(path, flag)
     out = generate_synthposetrack(args.out, seed=args.seed, config=cfg, workers=args.workers, pt17=args.pt17, pt21=args.pt21)
     print(f"SynthPoseTrack (seed {args.seed}): {cfg.train_videos} train and {cfg.val_videos} val videos in {out}"
           + "".join(f"; PoseTrack{r} variant in {p}" for r, p in ((17, args.pt17), (21, args.pt21)) if p))
     return 0
+
+# %% ../nbs/11_cli.ipynb #c11a0001
+def _inspect_parser(sub):
+    s = sub.add_parser("inspect", help="summarise and validate a PoseTrack17/18/21-format data set",
+                       description="Read every annotation file of a PoseTrack-format root, check it, and count what is in it.")
+    s.add_argument("root", help="data root (holding annotations/ or posetrack_data/)")
+    s.add_argument("--split", default="all", help="train, val, test or all (default)")
+    s.add_argument("--no-images", action="store_true", help="do not check the frame images (by default every frame's header: "
+                   "it exists, is an image, and has the video's resolution)")
+    s.add_argument("--decode", action="store_true", help="decode every frame, which also finds files cut short after their header "
+                   "(about 4 ms per 1280x720 frame, against 0.05 ms for headers)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--max-issues", type=int, default=20)
+    s.add_argument("--preview", metavar="IMAGE", help="also draw the annotations of a few frames into this image")
+    s.set_defaults(func=cmd_inspect)
 
 def _splits(root: Path, split: str) -> list[str]:
     if split != "all": return [split]
@@ -68,17 +84,14 @@ def cmd_inspect(args) -> int:
         data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json, decode_images=args.decode)
         rows.append((data.summary(), data.issues))
     if args.json:
-        print(json.dumps({"root": str(root), "valid": True,
-                          "splits": [dict(s, issue_list=[str(i) for i in iss]) for s, iss in rows]}))
-        return 0
+        print(json.dumps({"root": str(root), "valid": True, "splits": [dict(s, issue_list=[str(i) for i in iss]) for s, iss in rows]})); return 0
     import pandas as pd
     table = pd.DataFrame([s for s, _ in rows]).set_index("split")
     print(f"{root} ({table['format'].iloc[0]})\n{table.drop(columns='format').to_string()}")
     for s, issues in rows:
         for i in issues[:args.max_issues]: print(f"warning [{s['split']}]: {i}")
         if len(issues) > args.max_issues: print(f"warning [{s['split']}]: ... {len(issues) - args.max_issues} more")
-    if args.preview:
-        import cv2
+    if args.preview:                       # (cv2 imported above)
         from cdpose.dataset import preview_grid
         videos = load_posetrack(root, _splits(root, args.split)[-1], check_images=False, progress=False).videos
         Path(args.preview).parent.mkdir(parents=True, exist_ok=True)
@@ -91,12 +104,21 @@ def cmd_inspect(args) -> int:
           + (f"; {sum(len(i) for _, i in rows)} person(s) skipped or fixed (warnings above)" if any(i for _, i in rows) else ""))
     return 0
 
-def cmd_settings(args) -> int:
-    "Show the resolved site settings and where each value came from."
-    from cdpose.settings import load_settings
-    s, source = load_settings(args.file)
-    for k, v in vars(s).items(): print(f"{k:18s} {v!s:50s} ({source[k]})")
-    return 0
+# %% ../nbs/11_cli.ipynb #c11a0002
+def _evaluate_parser(sub):
+    s = sub.add_parser("evaluate", help="PoseTrack mAP of prediction files (poseval's rules), smoothness, OKS AP",
+                       description="Evaluate a folder of prediction files against a folder of ground-truth files with the same names.")
+    s.add_argument("--gt", help="folder of ground-truth per-video JSON files (PoseTrack17/18/21)")
+    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"], help="instead of --gt: the configured root's --split annotations")
+    s.add_argument("--split", default="val", help="with --dataset: the split (default val)")
+    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
+    s.add_argument("--pred", required=True, help="folder of prediction files, named as the ground truth")
+    s.add_argument("--metric", choices=["pckh", "oks"], default="pckh", help="pckh: the PoseTrack AP (default); oks: COCO-style AP")
+    s.add_argument("--json", action="store_true", help="print only a JSON object: Head ... Ankle, Mean (percent)")
+    s.add_argument("--csv", help="write per-video figures here (and per-joint APs beside it)")
+    s.add_argument("--smoothness", action="store_true", help="also report acceleration error and jitter of matched tracks")
+    s.add_argument("--missing", choices=["error", "empty"], default="error", help="a ground-truth video without prediction file: error, or no predictions")
+    s.set_defaults(func=cmd_evaluate)
 
 def cmd_evaluate(args) -> int:
     "PoseTrack mAP (PCKh 0.5, poseval's rules) or OKS AP of a prediction folder against a ground-truth folder."
@@ -111,8 +133,7 @@ def cmd_evaluate(args) -> int:
     gt, pred = load_video_dir(args.gt), load_video_dir(args.pred, allow_empty=True)
     if args.metric == "oks":
         res = evaluate_oks(gt, pred)
-        print(json.dumps(res) if args.json else "\n".join(f"{k:5s} {v:6.2f}" for k, v in res.items()))
-        return 0
+        print(json.dumps(res) if args.json else "\n".join(f"{k:5s} {v:6.2f}" for k, v in res.items())); return 0
     r = evaluate_pckh(gt, pred, missing=args.missing)
     if args.csv:
         import pandas as pd
@@ -132,10 +153,23 @@ def cmd_evaluate(args) -> int:
     if args.csv: print(f"per-video figures: {args.csv}; per-joint APs: {Path(args.csv).with_suffix('.joints.csv')}")
     return 0
 
-def default_dataset(args) -> str | None:
-    "The data set a command uses when none is named: SynthPoseTrack for the CPU profiles, none (an error) for `paper`."
-    if args.dataset or args.data: return args.dataset
-    return None if getattr(args, "profile", "") == "paper" else "synth"
+# %% ../nbs/11_cli.ipynb #c11a0003
+def _train_parser(sub):
+    s = sub.add_parser("train", help="train a profile (tiny, smoke, paper): both stages, checkpoints, validation",
+                       description="Train the single-frame network (stage 1) then the video model (stage 2) of a profile.")
+    s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
+    s.add_argument("--dataset", help="posetrack17|posetrack18|posetrack21 (root and detection file from the settings) or synth "
+                                     "(settings' synth_root, generated if absent; the default of tiny and smoke, while paper has none)")
+    s.add_argument("--data", help="a PoseTrack-format root instead (with --dataset NAME: that release's root, its detections from the settings)")
+    s.add_argument("--detections", help="validation boxes (default: the data set's detections17/18/21 setting; none: ground-truth boxes)")
+    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoint (vit_checkpoint / hrnet_checkpoint)")
+    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
+    s.add_argument("--out", help="run folder (default: <output_dir>/<profile>)")
+    s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. loss.lambda_t=0 stage2.epochs=5")
+    s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_train)
 
 def cmd_train(args) -> int:
     "Train a profile on a data set named in the settings (`--dataset`) or a PoseTrack-format root (`--data`)."
@@ -151,6 +185,24 @@ def cmd_train(args) -> int:
     print(f"finished: final validation mAP {fin.get('val_mAP', float('nan')):.1f} (best {res['val_mAP']:.1f} at step {res.get('step')}); "
           f"data {man['site']['data_root']['path']}; run folder {out}" if res else f"finished stage 1 only; run folder {out}")
     return 0
+
+# %% ../nbs/11_cli.ipynb #c11a0004
+def _tables_parser(sub):
+    s = sub.add_parser("tables", help="regenerate the paper's tables, figures and benchmarks (papermill)",
+                       description="Run nbs/experiments/ with papermill and write paper_tables/.")
+    s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
+    s.add_argument("--data-root", help="a PoseTrack root (default: SynthPoseTrack, generated and labelled as such)")
+    s.add_argument("--detections", help="person-detection file for the validation split")
+    s.add_argument("--only", nargs="+", help="run only these experiments (e.g. table5 benchmark_training)")
+    s.add_argument("--device", help="cpu, cuda or auto (default: settings)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", help="output folder (default: paper_tables; with --rehearse: runs/rehearsal/tables)")
+    s.add_argument("--runs-dir", help="where trained models are kept and reused (default: runs/tables)")
+    s.add_argument("--settings", help="settings file: PoseTrack roots, detection files, checkpoints (default: ./settings.ini or the project's)")
+    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoints (the tables say so)")
+    s.add_argument("--rehearse", action="store_true", help="paper profile: a full-size rehearsal on CPU, a few steps per model, on SynthPoseTrack "
+                                                         "reached through a generated settings.ini (tables labelled 'rehearsal')")
+    s.set_defaults(func=cmd_tables)
 
 def cmd_tables(args) -> int:
     "Run the experiment notebooks (papermill) and write the tables, figures and benchmarks."
@@ -172,132 +224,8 @@ def cmd_tables(args) -> int:
             print(f"data (PoseTrack{v} layout): {rel['root']}  (check it: cdpose inspect {rel['root']})")
     return 0
 
-def cmd_params(args) -> int:
-    "Table 4-style parameter counts (and FLOPs) per component of each configuration."
-    from dataclasses import replace
-    from cdpose.model import ModelConfig, LossConfig, ablation, model_complexity
-    base = replace(ModelConfig(), backbone=args.backbone, input_size=tuple(args.input_size),
-                   heatmap_size=(args.input_size[0] // 4, args.input_size[1] // 4))
-    rows = []
-    for name in args.config:
-        cfg, _ = ablation({"full": "+fusion (full)"}.get(name, name), base, LossConfig())
-        c = model_complexity(cfg, T=args.T, flops=not args.no_flops)
-        rows.append({"config": name, "backbone": args.backbone, "input_size": list(args.input_size), "T": args.T, **c})
-    if args.json:
-        print(json.dumps(rows[0] if len(rows) == 1 else rows)); return 0
-    for r in rows:
-        fl = f", {r['gflops_per_clip']:.1f} GFLOPs per clip of {2 * args.T + 1} frames" if "gflops_per_clip" in r else ""
-        print(f"{r['config']} ({r['backbone']}, {r['input_size'][0]}x{r['input_size'][1]}): {r['params'] / 1e6:.2f}M parameters{fl}")
-        for k, v in r["components"].items(): print(f"  {k:32s} {v / 1e6:8.3f}M")
-    return 0
-
-def cmd_predict(args) -> int:
-    "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
-    from cdpose.settings import load_settings, resolve_device
-    from cdpose.inference import check_predict_options, predict_to_files
-    check_predict_options(fps=args.fps, batch_size=args.batch_size, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold)
-    check_output(args.out, "--out")
-    settings, sources = load_settings(args.settings, device=args.device)
-    if args.dataset:                       # the release's detection file (whole split) and, for a PoseTrack frame folder, its annotation
-        from cdpose.settings import resolve_dataset
-        site = resolve_dataset(args.dataset, None, None, settings, sources)
-        if not (args.boxes or args.whole_frame) and site.detections: args.boxes = site.detections
-        ann = annotation_dir(site.root, args.split) / f"{Path(args.video or args.frames).name}.json"
-        if not args.gt and ann.is_file(): args.gt = str(ann)
-        print(f"{args.dataset}: boxes {args.boxes or '(annotation)'}; annotation {args.gt or '(none)'}", file=sys.stderr)
-    r = predict_to_files(args.checkpoint, args.video or args.frames, args.out, boxes=args.boxes, gt=args.gt, whole_frame=args.whole_frame,
-                         device=resolve_device(settings.device), flip=args.flip, batch_size=args.batch_size, engine=args.engine,
-                         video=not args.no_video, fps=args.fps, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold,
-                         progress=not args.quiet)
-    if args.json:
-        print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in r.items()})); return 0
-    print(f"{r['frames']} frames, {r['person_frames']} person-frames in {r['seconds']:.1f} s "
-          f"({r['person_frames'] / max(r['seconds'], 1e-9):.1f} person-frames/s, {r['engine']} engine, "
-          f"{r['passes_per_person_frame']:.2f} backbone passes per person-frame{' and view' if args.flip else ''})")
-    print(f"poses: {r['json']}" + (f"\nvideo: {r['video']}" if r["video"] else ""))
-    return 0
-
-# %% ../nbs/11_cli.ipynb #be3b87be
-def build_parser() -> argparse.ArgumentParser:
-    "The `cdpose` argument parser, one subparser per subcommand."
-    p = argparse.ArgumentParser(prog="cdpose", description="Continuity-Driven Pose Estimation for Videos.")
-    from cdpose import __version__
-    p.add_argument("--version", action="version", version=f"cdpose {__version__}")
-    p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser("synth", help="generate the SynthPoseTrack data set (PoseTrack18 layout)",
-                       description="Generate SynthPoseTrack, deterministically from a seed, in the PoseTrack18 layout.")
-    s.add_argument("out", help="output root (gets images/ and annotations/)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--tiny", action="store_true", help="a few short, small videos (for tests)")
-    s.add_argument("--train-videos", type=int); s.add_argument("--val-videos", type=int)
-    s.add_argument("--frames", type=int, nargs=2, metavar=("MIN", "MAX"), help="frames per video")
-    s.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="frame size")
-    s.add_argument("--pt17", help="also write the PoseTrack17 (annolist) variant to this root")
-    s.add_argument("--pt21", help="also write the PoseTrack21 variant to this root")
-    s.add_argument("--workers", type=int, default=1, help="processes (the output does not depend on it)")
-    s.set_defaults(func=cmd_synth)
-
-    s = sub.add_parser("inspect", help="summarise and validate a PoseTrack17/18/21-format data set",
-                       description="Read every annotation file of a PoseTrack-format root, check it, and count what is in it.")
-    s.add_argument("root", help="data root (holding annotations/ or posetrack_data/)")
-    s.add_argument("--split", default="all", help="train, val, test or all (default)")
-    s.add_argument("--no-images", action="store_true", help="do not check the frame images (by default every frame's header: "
-                   "it exists, is an image, and has the video's resolution)")
-    s.add_argument("--decode", action="store_true", help="decode every frame, which also finds files cut short after their header "
-                   "(about 4 ms per 1280x720 frame, against 0.05 ms for headers)")
-    s.add_argument("--json", action="store_true", help="print one JSON object")
-    s.add_argument("--max-issues", type=int, default=20)
-    s.add_argument("--preview", metavar="IMAGE", help="also draw the annotations of a few frames into this image")
-    s.set_defaults(func=cmd_inspect)
-
-    s = sub.add_parser("evaluate", help="PoseTrack mAP of prediction files (poseval's rules), smoothness, OKS AP",
-                       description="Evaluate a folder of prediction files against a folder of ground-truth files with the same names.")
-    s.add_argument("--gt", help="folder of ground-truth per-video JSON files (PoseTrack17/18/21)")
-    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"], help="instead of --gt: the configured root's --split annotations")
-    s.add_argument("--split", default="val", help="with --dataset: the split (default val)")
-    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
-    s.add_argument("--pred", required=True, help="folder of prediction files, named as the ground truth")
-    s.add_argument("--metric", choices=["pckh", "oks"], default="pckh", help="pckh: the PoseTrack AP (default); oks: COCO-style AP")
-    s.add_argument("--json", action="store_true", help="print only a JSON object: Head ... Ankle, Mean (percent)")
-    s.add_argument("--csv", help="write per-video figures here (and per-joint APs beside it)")
-    s.add_argument("--smoothness", action="store_true", help="also report acceleration error and jitter of matched tracks")
-    s.add_argument("--missing", choices=["error", "empty"], default="error", help="a ground-truth video without prediction file: error, or no predictions")
-    s.set_defaults(func=cmd_evaluate)
-
-    s = sub.add_parser("train", help="train a profile (tiny, smoke, paper): both stages, checkpoints, validation",
-                       description="Train the single-frame network (stage 1) then the video model (stage 2) of a profile.")
-    s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
-    s.add_argument("--dataset", help="posetrack17|posetrack18|posetrack21 (root and detection file from the settings) or synth "
-                                     "(settings' synth_root, generated if absent; the default of tiny and smoke, while paper has none)")
-    s.add_argument("--data", help="a PoseTrack-format root instead (with --dataset NAME: that release's root, its detections from the settings)")
-    s.add_argument("--detections", help="validation boxes (default: the data set's detections17/18/21 setting; none: ground-truth boxes)")
-    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoint (vit_checkpoint / hrnet_checkpoint)")
-    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
-    s.add_argument("--out", help="run folder (default: <output_dir>/<profile>)")
-    s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. loss.lambda_t=0 stage2.epochs=5")
-    s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
-    s.add_argument("--quiet", action="store_true", help="no progress bars")
-    s.set_defaults(func=cmd_train)
-
-    s = sub.add_parser("tables", help="regenerate the paper's tables, figures and benchmarks (papermill)",
-                       description="Run nbs/experiments/ with papermill and write paper_tables/.")
-    s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
-    s.add_argument("--data-root", help="a PoseTrack root (default: SynthPoseTrack, generated and labelled as such)")
-    s.add_argument("--detections", help="person-detection file for the validation split")
-    s.add_argument("--only", nargs="+", help="run only these experiments (e.g. table5 benchmark_training)")
-    s.add_argument("--device", help="cpu, cuda or auto (default: settings)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", help="output folder (default: paper_tables; with --rehearse: runs/rehearsal/tables)")
-    s.add_argument("--runs-dir", help="where trained models are kept and reused (default: runs/tables)")
-    s.add_argument("--settings", help="settings file: PoseTrack roots, detection files, checkpoints (default: ./settings.ini or the project's)")
-    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoints (the tables say so)")
-    s.add_argument("--rehearse", action="store_true", help="paper profile: a full-size rehearsal on CPU, a few steps per model, on SynthPoseTrack "
-                                                         "reached through a generated settings.ini (tables labelled 'rehearsal')")
-    s.set_defaults(func=cmd_tables)
-
+# %% ../nbs/11_cli.ipynb #c11a0005
+def _params_parser(sub):
     s = sub.add_parser("params", help="parameter counts and FLOPs per component (Table 4)",
                        description="Count parameters per component, as in Table 4, and FLOPs of one clip.")
     s.add_argument("--backbone", default="hrnet_w48", help="a registered backbone (cdpose.backbone.BACKBONES), e.g. vit_base or "
@@ -309,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON: config, params, components (one object per config)")
     s.set_defaults(func=cmd_params)
 
+def cmd_params(args) -> int:
+    "Table 4-style parameter counts (and FLOPs) per component of each configuration."
+    from cdpose.model import ModelConfig, LossConfig, ablation, model_complexity
+    base = replace(ModelConfig(), backbone=args.backbone, input_size=tuple(args.input_size),
+                   heatmap_size=(args.input_size[0] // 4, args.input_size[1] // 4))
+    rows = [{"config": name, "backbone": args.backbone, "input_size": list(args.input_size), "T": args.T,
+             **model_complexity(ablation({"full": "+fusion (full)"}.get(name, name), base, LossConfig())[0], T=args.T, flops=not args.no_flops)}
+            for name in args.config]
+    if args.json:
+        print(json.dumps(rows[0] if len(rows) == 1 else rows)); return 0
+    for r in rows:
+        fl = f", {r['gflops_per_clip']:.1f} GFLOPs per clip of {2 * args.T + 1} frames" if "gflops_per_clip" in r else ""
+        print(f"{r['config']} ({r['backbone']}, {r['input_size'][0]}x{r['input_size'][1]}): {r['params'] / 1e6:.2f}M parameters{fl}")
+        for k, v in r["components"].items(): print(f"  {k:32s} {v / 1e6:8.3f}M")
+    return 0
+
+# %% ../nbs/11_cli.ipynb #c11a0006
+def _predict_parser(sub):
     s = sub.add_parser("predict", help="run a trained model on a video file or frame folder: PoseTrack JSON and MP4 with skeletons",
                        description="Estimate the poses in a video (file or frame folder) with a trained checkpoint. Person boxes come "
                                    "from a detection file, from the video's annotation file, or are the whole frame; they are linked "
@@ -341,6 +287,49 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_predict)
 
+# %% ../nbs/11_cli.ipynb #c11a0007
+def cmd_predict(args) -> int:
+    "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
+    from cdpose.settings import load_settings, resolve_device
+    from cdpose.inference import check_predict_options, predict_to_files
+    check_predict_options(fps=args.fps, batch_size=args.batch_size, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold)
+    check_output(args.out, "--out")
+    settings, sources = load_settings(args.settings, device=args.device)
+    if args.dataset:                       # the release's detection file (whole split) and, for a PoseTrack frame folder, its annotation
+        from cdpose.settings import resolve_dataset
+        site = resolve_dataset(args.dataset, None, None, settings, sources)
+        if not (args.boxes or args.whole_frame) and site.detections: args.boxes = site.detections
+        ann = annotation_dir(site.root, args.split) / f"{Path(args.video or args.frames).name}.json"
+        if not args.gt and ann.is_file(): args.gt = str(ann)
+        print(f"{args.dataset}: boxes {args.boxes or '(annotation)'}; annotation {args.gt or '(none)'}", file=sys.stderr)
+    r = predict_to_files(args.checkpoint, args.video or args.frames, args.out, boxes=args.boxes, gt=args.gt, whole_frame=args.whole_frame,
+                         device=resolve_device(settings.device), flip=args.flip, batch_size=args.batch_size, engine=args.engine,
+                         video=not args.no_video, fps=args.fps, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold,
+                         progress=not args.quiet)
+    if args.json:
+        print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in r.items()})); return 0
+    print(f"{r['frames']} frames, {r['person_frames']} person-frames in {r['seconds']:.1f} s "
+          f"({r['person_frames'] / max(r['seconds'], 1e-9):.1f} person-frames/s, {r['engine']} engine, "
+          f"{r['passes_per_person_frame']:.2f} backbone passes per person-frame{' and view' if args.flip else ''})")
+    print(f"poses: {r['json']}" + (f"\nvideo: {r['video']}" if r["video"] else ""))
+    return 0
+
+# %% ../nbs/11_cli.ipynb #be3b87be
+def cmd_settings(args) -> int:
+    "Show the resolved site settings and where each value came from."
+    from cdpose.settings import load_settings
+    s, source = load_settings(args.file)
+    for k, v in vars(s).items(): print(f"{k:18s} {v!s:50s} ({source[k]})")
+    return 0
+
+def build_parser() -> argparse.ArgumentParser:
+    "The `cdpose` argument parser, one subparser per subcommand."
+    p = argparse.ArgumentParser(prog="cdpose", description="Continuity-Driven Pose Estimation for Videos.")
+    from cdpose import __version__
+    p.add_argument("--version", action="version", version=f"cdpose {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_synth_parser, _inspect_parser, _evaluate_parser, _train_parser, _tables_parser, _params_parser, _predict_parser): add(sub)
     s = sub.add_parser("settings", help="show the resolved site settings (settings.ini, CDPOSE_* variables)")
     s.add_argument("--file", help="settings file (default: ./settings.ini or the project's)")
     s.set_defaults(func=cmd_settings)
@@ -348,9 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error instead of one line")
     return p
 
+# %% ../nbs/11_cli.ipynb #c11a0009
 class Terminated(KeyboardInterrupt):
     "SIGTERM, raised where the process is, so that the clean-up of Ctrl-C runs (temporary files, manifests)."
-
 def _on_sigterm(signum, frame): raise Terminated()
 
 _PATH_LOCALS = ("path", "filename", "file", "fname")
@@ -390,8 +379,7 @@ def _close_progress_bars():
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `cdpose` console command: one line and exit code 2 for an error, 130 for Ctrl-C (143 for SIGTERM); `--debug` raises instead."
     args = build_parser().parse_args(argv)
-    main_thread = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    old = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try: return args.func(args)
     except KeyboardInterrupt as e:
         if args.debug: raise

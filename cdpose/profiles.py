@@ -13,10 +13,11 @@ from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .model import ModelConfig, LossConfig
 from .backbone import backbone_recipe
+from .settings import Settings, SiteData, setting_path
 
 # %% auto #0
 __all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'ConfigError', 'set_field', 'check_config',
-           'sync_geometry', 'config_dict']
+           'sync_geometry', 'config_dict', 'site_config']
 
 # %% ../nbs/09a_profiles.ipynb #49e36071
 @dataclass
@@ -57,6 +58,7 @@ class TrainConfig:
     partial_stage1: bool = False    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
     stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
 
+# %% ../nbs/09a_profiles.ipynb #9a0a1b01
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
     g = (ins[0] // 16, ins[1] // 16)
     return ModelConfig(backbone="vit_tiny", backbone_depth=depth, input_size=ins, heatmap_size=(ins[0] // 4, ins[1] // 4),
@@ -82,6 +84,7 @@ PROFILES: dict[str, TrainConfig] = {
                         eval_every=1, checkpoint_every=2, log_every=1, num_workers=0, cache_images=True, flip_test=False),
 }
 
+# %% ../nbs/09a_profiles.ipynb #9a0a1b02
 def profile(name: str, overrides: list[str] | dict | None = None) -> TrainConfig:
     "A copy of profile `name` with `key=value` overrides applied (dotted keys reach nested configs), checked by `check_config`."
     if name not in PROFILES: raise ValueError(f"unknown profile {name!r} (known: {', '.join(PROFILES)})")
@@ -99,6 +102,7 @@ def apply_recipe(cfg: TrainConfig) -> TrainConfig:
         if st.lr is None: st.lr = lr
     return cfg
 
+# %% ../nbs/09a_profiles.ipynb #9a0a1b03
 class ConfigError(ValueError):
     "A configuration value of the wrong type or out of range: the message names the key, the value and what is expected."
 
@@ -135,6 +139,7 @@ def _typed(key: str, value, hint, raw: str | None = None):
         raise bad(f"{len(args)} integers, e.g. {list(range(64, 64 - 16 * len(args), -16))}")
     return value
 
+# %% ../nbs/09a_profiles.ipynb #9a0a1b04
 def set_field(cfg, key: str, value):
     "Set a (dotted) field of a nested dataclass from a value or its string form, checked against the field's type."
     *path, last = key.split(".")
@@ -150,6 +155,7 @@ def set_field(cfg, key: str, value):
         except (ValueError, SyntaxError): pass
     setattr(obj, last, _typed(key, value, _hints(obj)[last], raw))
 
+# %% ../nbs/09a_profiles.ipynb #9a0a1b05
 _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels", "num_joints", "dim", "heads",
                "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta", "topk", "input_size", "heatmap_size", "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
@@ -180,6 +186,7 @@ def check_config(cfg, prefix: str = ""):
         if why: raise ConfigError(f"--set {key}={value!r}: must be {why}")
     return cfg
 
+# %% ../nbs/09a_profiles.ipynb #9a0a1b06
 def sync_geometry(cfg: TrainConfig) -> TrainConfig:
     "Make the clip geometry follow the model's input and heatmap sizes."
     cfg.clip = replace(cfg.clip, input_size=tuple(cfg.model.input_size), heatmap_size=tuple(cfg.model.heatmap_size))
@@ -188,3 +195,17 @@ def sync_geometry(cfg: TrainConfig) -> TrainConfig:
 def config_dict(cfg) -> dict:
     "A JSON-able dict of a (nested) config."
     return json.loads(json.dumps(asdict(cfg), default=str))
+
+# %% ../nbs/09a_profiles.ipynb #9a0a1b07
+def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: dict, from_scratch: bool = False) -> tuple[TrainConfig, dict]:
+    "`cfg` with the paths it takes from the site (the data set's detection file, the backbone family's COCO checkpoint) and their provenance."
+    cfg, site = copy.deepcopy(cfg), data.provenance()
+    if cfg.detections: site["detections"] = {"path": cfg.detections, "from": "--set detections"}
+    elif data.detections: cfg.detections = data.detections
+    if from_scratch: cfg.pretrained, cfg.init_checkpoint = False, ""
+    elif cfg.init_checkpoint: site["init_checkpoint"] = {"path": cfg.init_checkpoint, "from": "--set init_checkpoint"}
+    elif cfg.pretrained:
+        key = backbone_recipe(cfg.model.backbone).checkpoint_setting
+        path, src = setting_path(key, settings, sources)
+        if path: cfg.init_checkpoint, site["init_checkpoint"] = path, {"path": path, "from": f"{key} from {src}"}
+    return cfg, site

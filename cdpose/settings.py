@@ -11,7 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'read_ini', 'load_settings', 'resolve_device',
-           'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset']
+           'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset', 'default_dataset', 'OutputError',
+           'check_output']
 
 # %% ../nbs/12_settings.ipynb #ec165966
 @dataclass
@@ -39,6 +40,7 @@ def find_settings_file(start: str | os.PathLike | None = None) -> Path | None:
         if (d / "settings.ini").is_file() and (d / "pyproject.toml").is_file(): return d / "settings.ini"
     return None
 
+# %% ../nbs/12_settings.ipynb #12a0c001
 def read_ini(path: Path) -> configparser.ConfigParser:
     "Parse a settings file; a missing or unreadable file, or a line that is not `key = value` under a section, is a `SettingsError` naming the file and line. A `%` is an ordinary character."
     if not path.is_file(): raise SettingsError(f"{path}: settings file not found")
@@ -58,6 +60,7 @@ def read_ini(path: Path) -> configparser.ConfigParser:
     except configparser.Error as e: raise SettingsError(f"{path}: {e.message.splitlines()[0]}") from None
     return cp
 
+# %% ../nbs/12_settings.ipynb #12a0c002
 def load_settings(path: str | os.PathLike | None = None, env: dict | None = None,
                   **overrides) -> tuple[Settings, dict[str, str]]:
     "Resolve the settings; returns them and, per key, where the value came from."
@@ -90,6 +93,7 @@ def resolve_device(device: str = "auto") -> str:
     import torch
     return "cuda" if torch.cuda.is_available() else "cpu"
 
+# %% ../nbs/12_settings.ipynb #12a0c003
 class SettingsError(ValueError):
     "A setting that is missing or points nowhere: the message names the setting and where its value came from."
 
@@ -108,6 +112,7 @@ class SiteData:
         return {"dataset": self.name, "data_root": {"path": self.root, "from": self.sources.get("data_root", "")},
                 "detections": {"path": self.detections, "from": self.sources.get("detections", "")} if self.detections else None}
 
+# %% ../nbs/12_settings.ipynb #12a0c004
 def setting_path(key: str, settings: Settings, sources: dict, flag: str | None = None, must_exist: str = "file") -> tuple[str, str]:
     "The path of setting `key` (or of `flag`, which wins) and where it came from; '' when unset. A path that is not there is an error."
     path, src = (str(Path(flag).expanduser().resolve()), "flag") if flag else (getattr(settings, key), sources.get(key, "default"))
@@ -138,3 +143,23 @@ def resolve_dataset(dataset: str | None, data: str | None = None, detections: st
     det_key = f"detections{v}" if v else "--detections"
     dets, dsrc = setting_path(det_key, settings, sources, detections) if v or detections else ("", "")
     return SiteData(name, root, dets, {"data_root": f"{root_key} from {rsrc}", **({"detections": f"{det_key} from {dsrc}"} if dets else {})})
+
+def default_dataset(args) -> str | None:
+    "The data set a command uses when none is named: SynthPoseTrack for the CPU profiles, none (an error) for `paper`."
+    if args.dataset or args.data: return args.dataset
+    return None if getattr(args, "profile", "") == "paper" else "synth"
+
+# %% ../nbs/12_settings.ipynb #12a0c006
+class OutputError(ValueError):
+    "An output path that cannot be written: the message names the flag, the path and why."
+
+def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> Path:
+    "Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular file."
+    p = Path(path).expanduser().absolute()
+    flag = f"{flag} " if flag else ""
+    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
+    for a in p.parents:
+        if a.exists():
+            if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")
+            break
+    return p

@@ -71,6 +71,7 @@ def find_experiments_dir(start: str | Path | None = None) -> Path:
     raise FileNotFoundError("nbs/experiments not found: `cdpose tables` runs the experiment notebooks of a cdpose checkout "
                             "(git clone the repository and run it there)")
 
+# %% ../nbs/13_tables.ipynb #13a0c001
 def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_root: str = "", detections: str = "",
                     device: str = "cpu", seed: int = 0, only: list[str] | None = None, nb_dir: str | Path | None = None,
                     progress: bool = True, runs_dir: str | Path = "", settings_file: str = "", rehearse: bool = False,
@@ -90,17 +91,7 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     manifest = {**run_label(profile_label(profile, rehearse, from_scratch), data_root or ("settings: " + params["settings_file"] if
                 settings_file else "SynthPoseTrack (generated)" if profile != "paper" else "settings.ini"), seed, device),
                 "runs": str(runs), "notebooks": []}
-    mpath = out / f"manifest_{profile}.json"
-    # a partial rerun, or a run that is killed or fails part-way, keeps the earlier entries of the notebooks it did not (re)run:
-    # their tables are still on disk, and so must be their provenance
-    existing = {p.name for p in experiment_notebooks(nb_dir)}
-    earlier = [{**{k: before.get(k) for k in ("profile", "data", "seed", "commit", "device", "generated")}, **e}   # each says what made it
-               for before in [_read_manifest(mpath)] for e in before.get("notebooks", []) if e.get("notebook") in existing]
-    def save(status: str = "running"):
-        ran = {e["notebook"] for e in manifest["notebooks"]}
-        entries = sorted([e for e in earlier if e["notebook"] not in ran] + manifest["notebooks"], key=lambda e: e["notebook"])
-        write_json_atomic(mpath, {**manifest, "status": status, "notebooks": entries,
-                                  "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1)
+    save = _manifest_writer(out / f"manifest_{profile}.json", manifest, nb_dir)
     t_all, todo = time.time(), experiment_notebooks(nb_dir, only)
     shown = dict(stdout_file=sys.stdout, stderr_file=sys.stderr) if progress else {}   # the notebooks' prints and progress bars, live
     for i, nb in enumerate(todo, 1):
@@ -130,6 +121,27 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     write_index(out)
     return manifest
 
+# %% ../nbs/13_tables.ipynb #13a0c002
+def _manifest_writer(mpath: Path, manifest: dict, nb_dir: Path):
+    "`save(status)`: write `manifest` (whose `notebooks` grows as the run goes) to `mpath`, with the earlier entries it does not replace."
+    # a partial rerun, or a run that is killed or fails part-way, keeps the earlier entries of the notebooks it did not (re)run:
+    # their tables are still on disk, and so must be their provenance
+    existing = {p.name for p in experiment_notebooks(nb_dir)}
+    earlier = [{**{k: before.get(k) for k in ("profile", "data", "seed", "commit", "device", "generated")}, **e}   # each says what made it
+               for before in [_read_manifest(mpath)] for e in before.get("notebooks", []) if e.get("notebook") in existing]
+    def save(status: str = "running"):
+        ran = {e["notebook"] for e in manifest["notebooks"]}
+        entries = sorted([e for e in earlier if e["notebook"] not in ran] + manifest["notebooks"], key=lambda e: e["notebook"])
+        write_json_atomic(mpath, {**manifest, "status": status, "notebooks": entries,
+                                  "notebooks_wall_s": round(sum(e.get("wall_s", 0) for e in entries), 1)}, indent=1)
+    return save
+
+def _read_manifest(path: Path) -> dict:
+    "An earlier manifest, or {} when there is none (or it is unreadable: it is then rewritten from scratch)."
+    try: return json.loads(path.read_text())
+    except (OSError, ValueError): return {}
+
+# %% ../nbs/13_tables.ipynb #13a0c003
 def kernel_manager_class():
     "A kernel manager on Unix sockets in a private folder (no loopback TCP port, so ipykernel has no encryption warning); TCP elsewhere."
     from jupyter_client.manager import KernelManager
@@ -156,11 +168,6 @@ def _kernel_env():
         for k, v in saved.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
-
-def _read_manifest(path: Path) -> dict:
-    "An earlier manifest, or {} when there is none (or it is unreadable: it is then rewritten from scratch)."
-    try: return json.loads(path.read_text())
-    except (OSError, ValueError): return {}
 
 def write_index(out_dir: str | Path) -> Path:
     "`out_dir/README.md`: every table and figure present, with the label of the run that produced it."
@@ -240,6 +247,7 @@ def profile_label(profile: str, rehearse: bool = False, from_scratch: bool = Fal
     if rehearse: return f"{profile} (rehearsal: paper-size models for one step on SynthPoseTrack, random-valued checkpoints; numbers mean nothing)"
     return f"{profile} (from scratch: no COCO-pretrained weights)" if from_scratch and profile == "paper" else profile
 
+# %% ../nbs/13_tables.ipynb #13a0c004
 def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
     "A site as a PoseTrack user has one, made from SynthPoseTrack: the PoseTrack17/18/21 layouts, a detection file per release, ViTPose-B and HRNet-W48 files in the released formats (random values), and the settings.ini naming them; returns that file."
     from dataclasses import replace
@@ -262,6 +270,7 @@ def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
     with atomic_file(ini) as tmp: tmp.write_text("\n".join(lines) + "\n")
     return ini
 
+# %% ../nbs/13_tables.ipynb #13a0c005
 def experiment_site(profile: str, runs: Path, data_root: str = "", detections: str = "", settings_file: str = "",
                     seed: int = 0, rehearse: bool = False) -> dict:
     "What the tables train and evaluate on: per PoseTrack release its root and detection file (with their sources), and the release Tables 4-6 use."
