@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOORS = [["keypoints", "settings"],                          # the ground: the joint schema, the site settings
+FLOORS = [["keypoints", "settings", "files"],                 # the ground: the joint schema, the site settings, file errors and writes
           ["data"],                                            # PoseTrack formats: readers, writers, the registry
           ["dataset"],                                         # a data set on disk: layouts, checks, loading, detection files
           ["clips", "scene", "video_io"],                      # network inputs; the synthetic scene (rendering); video files
