@@ -56,6 +56,7 @@ class LossConfig:
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
 
+# %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
 class AblationRow:
     "One row of Table 5 or 6: the table it belongs to, its tick marks, and its changes to the full model as dotted keys."
