@@ -175,6 +175,7 @@ def _posetrack18_person(ann: dict, a: int, kps: np.ndarray, box, head, scores, p
                   id=_int(ann["id"], path, lambda: f"annotations[{a}].id") if "id" in ann else None,
                   score=_score(ann.get("score", 1.0), path, a))
 
+# %% ../nbs/01_data.ipynb #da7a0008
 def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "",
                            fmt: str = "posetrack18", data: dict | None = None) -> Video:
     "Read one PoseTrack18 (or PoseTrack21, `fmt='posetrack21'`) per-video JSON file (or its already-loaded `data`) into a `Video`."
@@ -302,6 +303,7 @@ def posetrack18_dict(video: Video, vid_id: str | None = None, posetrack21: bool 
             anns.append(a)
     return {"images": images, "annotations": anns, "categories": [POSETRACK18_CATEGORY]}
 
+# %% ../nbs/01_data.ipynb #da7a0007
 def posetrack17_dict(video: Video) -> dict:
     "The PoseTrack17 `annolist` JSON dict of `video` (15 joints; head rectangle as x1, y1, x2, y2)."
     annolist = []

@@ -6,10 +6,9 @@ row of Tables 5 and 6."""
 
 # %% ../nbs/07_model.ipynb #ffa2de1c
 from __future__ import annotations
-from dataclasses import dataclass, field, replace, asdict
+from dataclasses import dataclass, field, replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .keypoints import NUM_KEYPOINTS
