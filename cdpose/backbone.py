@@ -166,6 +166,7 @@ def _load_checked(module: nn.Module, sd: dict, source: str):
         raise CheckpointError("; ".join(msg))
     module.load_state_dict(sd, strict=False)
 
+# %% ../nbs/03_backbone.ipynb #b4c00001
 def _grid_of(n: int, like: tuple[int, int]) -> tuple[int, int]:
     "The (h, w) factorisation of `n` positions whose aspect is closest to the grid `like`."
     cands = [(h, n // h) for h in range(1, n + 1) if n % h == 0]
@@ -197,6 +198,7 @@ def hrnet_to_cdpose(sd: dict) -> dict:
         else: out["backbone.net." + k] = v
     return out
 
+# %% ../nbs/03_backbone.ipynb #b4c00002
 def checkpoint_family(sd: dict) -> str:
     "The registered family whose released state dicts look like `sd` (`vit`, `hrnet`; '' when none)."
     return next((f.name for f in BACKBONES.values() if f.recognise(sd)), "")
@@ -212,6 +214,7 @@ def import_pose_checkpoint(model: SingleFramePose, path_or_sd) -> SingleFramePos
     _load_checked(model, BACKBONES[want].to_cdpose(sd, model), source)
     return model
 
+# %% ../nbs/03_backbone.ipynb #b4c00003
 def released_state_dict(name: str = "vit_base", input_size: tuple[int, int] = (256, 192), seed: int = 0) -> dict[str, torch.Tensor]:
     "A single-frame network's weights under the names and shapes of the released files (ViTPose/mmpose for ViT, the original HRNet pose repository for HRNet); random values."
     torch.manual_seed(seed)

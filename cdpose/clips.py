@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, FLIP_PERMUTATION, gaussian_heatmaps, input_to_heatmap_scale
 from .data import Frame, Person, Video, box_from_keypoints
@@ -113,6 +114,7 @@ class PoseTrackClips(torch.utils.data.Dataset):
         self.hm_scale = np.array(input_to_heatmap_scale(config.input_size, config.heatmap_size))
 
     def _gt_samples(self) -> list[ClipSample]:
+        "The annotated persons of labelled frames (in training, those with at least `min_keypoints` joints)."
         out = []
         for vi, v in enumerate(self.videos):
             for f in v.frames:
@@ -123,6 +125,7 @@ class PoseTrackClips(torch.utils.data.Dataset):
         return out
 
     def _detection_samples(self, detections) -> list[ClipSample]:
+        "Every detected box of every labelled frame."
         return [ClipSample(vi, f.index, d.bbox, -1, d.score) for vi, v in enumerate(self.videos)
                 for f in v.frames if f.is_labeled for d in detections.get(f.image_id, [])]
 
@@ -137,73 +140,83 @@ class PoseTrackClips(torch.utils.data.Dataset):
         n = len(self.videos[video].frames)
         return np.clip(np.arange(frame - self.cfg.T, frame + self.cfg.T + 1), 0, n - 1)
 
-    def _person_in(self, frame: Frame, s: ClipSample) -> Person | None:
-        if s.person >= 0 and frame.index == s.frame: return frame.persons[s.person]
-        if s.track_id < 0: return None
-        return next((p for p in frame.persons if p.track_id == s.track_id), None)
+# %% ../nbs/01b_clips.ipynb #c11b0002
+@patch
+def _person_in(self: PoseTrackClips, frame: Frame, s: ClipSample) -> Person | None:
+    "The person of sample `s` in `frame`: the annotated person itself at the keyframe, else the one of its track (None if absent or untracked)."
+    if s.person >= 0 and frame.index == s.frame: return frame.persons[s.person]
+    if s.track_id < 0: return None
+    return next((p for p in frame.persons if p.track_id == s.track_id), None)
 
-    def _augmentation(self, i: int, key_kps: np.ndarray | None):
-        "Draw (scale, rotation, flip, half-body joint set) for sample `i` of the current epoch."
-        if not self.train: return 1.0, 0.0, False, None
-        c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
-        scale = rng.uniform(1 - c.scale_factor, 1 + c.scale_factor)
-        rot = rng.uniform(-c.rotation, c.rotation) if rng.random() < c.rotation_prob else 0.0
-        flip = rng.random() < c.flip_prob
-        half = None
-        if key_kps is not None and (key_kps[:, 2] > 0).sum() >= c.half_body_min_joints and rng.random() < c.half_body_prob:
-            upper = rng.random() < 0.5
-            joints = [j for j in (UPPER_BODY if upper else LOWER_BODY) if key_kps[j, 2] > 0]
-            if len(joints) < 2: joints = [j for j in (LOWER_BODY if upper else UPPER_BODY) if key_kps[j, 2] > 0]
-            if len(joints) >= 2: half = joints
-        return scale, rot, flip, half
+@patch
+def _augmentation(self: PoseTrackClips, i: int, key_kps: np.ndarray | None):
+    "Draw (scale, rotation, flip, half-body joint set) for sample `i` of the current epoch."
+    if not self.train: return 1.0, 0.0, False, None
+    c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
+    scale = rng.uniform(1 - c.scale_factor, 1 + c.scale_factor)
+    rot = rng.uniform(-c.rotation, c.rotation) if rng.random() < c.rotation_prob else 0.0
+    flip = rng.random() < c.flip_prob
+    half = None
+    if key_kps is not None and (key_kps[:, 2] > 0).sum() >= c.half_body_min_joints and rng.random() < c.half_body_prob:
+        upper = rng.random() < 0.5
+        joints = [j for j in (UPPER_BODY if upper else LOWER_BODY) if key_kps[j, 2] > 0]
+        if len(joints) < 2: joints = [j for j in (LOWER_BODY if upper else UPPER_BODY) if key_kps[j, 2] > 0]
+        if len(joints) >= 2: half = joints
+    return scale, rot, flip, half
 
-    def _ls_transform(self, i: int) -> torch.Tensor:
-        "L_s's random transform for sample `i` of this epoch, from `ls_sampler` and the sample's own generator (so any sharding agrees)."
-        g = torch.Generator().manual_seed(int(np.random.default_rng([self.seed, self.epoch, i, 7]).integers(2**62)))
-        return self.ls_sampler(g)
+@patch
+def _ls_transform(self: PoseTrackClips, i: int) -> torch.Tensor:
+    "L_s's random transform for sample `i` of this epoch, from `ls_sampler` and the sample's own generator (so any sharding agrees)."
+    g = torch.Generator().manual_seed(int(np.random.default_rng([self.seed, self.epoch, i, 7]).integers(2**62)))
+    return self.ls_sampler(g)
 
-    def _image(self, path: Path) -> np.ndarray:
-        if self.cache is None: return load_rgb(path)
-        key = str(path)
-        if key not in self.cache: self.cache[key] = load_rgb(path)
-        return self.cache[key]
+@patch
+def _image(self: PoseTrackClips, path: Path) -> np.ndarray:
+    "A frame image as RGB, from the in-memory cache when `cache_images` is on."
+    if self.cache is None: return load_rgb(path)
+    key = str(path)
+    if key not in self.cache: self.cache[key] = load_rgb(path)
+    return self.cache[key]
 
-    def __getitem__(self, i: int) -> dict:
-        s, c = self.samples[i], self.cfg
-        v = self.videos[s.video]
-        idx = self.clip_frames(s.video, s.frame)
-        key = self._person_in(v.frames[s.frame], s)
-        scale, rot, flip, half = self._augmentation(i, key.keypoints if key is not None else None)
-        aspect = c.input_size[1] / c.input_size[0]
-        kc, ksize = box_center_size(s.bbox, aspect, c.box_enlarge)
-        if half is not None:   # half-body: a box around the chosen joints, expressed relative to the full box
-            hb = box_from_keypoints(key.keypoints[half], pad=0.0)
-            hc, hsize = box_center_size(hb, aspect, 1.5)
-            rel_c, rel_s = (hc - kc) / ksize, min(hsize[0] / ksize[0], 1.0)
-        images, kps_out, Ms = [], [], []
-        for t in idx:
-            fr = v.frames[t]
-            p = self._person_in(fr, s) if fr.is_labeled else None
-            center, size = kc, ksize
-            if c.crop_mode == "track" and t != s.frame:
-                if p is not None and p.bbox is not None: center, size = box_center_size(p.bbox, aspect, c.box_enlarge)
-            if half is not None: center, size = center + rel_c * size, size * rel_s
-            M = crop_transform(center, size * scale, c.input_size, rot, flip)
-            img = warp_crop(self._image(v.image_path(t)), M, c.input_size)
-            kps = np.zeros((NUM_KEYPOINTS, 3))
-            if p is not None:
-                kps = p.keypoints.copy()
-                kps[:, :2] = apply_affine(M, kps[:, :2])
-                if flip: kps = kps[FLIP_PERMUTATION]
-                kps[kps[:, 2] <= 0] = 0
-            images.append(to_tensor(img)); kps_out.append(kps); Ms.append(M)
-        kps_t = torch.tensor(np.stack(kps_out), dtype=torch.float32)
-        hm_xy = kps_t[..., :2] * torch.tensor(self.hm_scale, dtype=torch.float32)
-        target, weight = gaussian_heatmaps(hm_xy, kps_t[..., 2] > 0, c.heatmap_size, c.sigma)
-        return {"images": torch.stack(images), "target": target, "target_weight": weight, "keypoints": kps_t,
-                "transform": torch.tensor(np.stack(Ms), dtype=torch.float32),
-                "frame_index": torch.as_tensor(idx), "flipped": torch.tensor(flip),
-                "video": s.video, "frame": s.frame, "image_id": v.frames[s.frame].image_id,
-                "track_id": s.track_id, "score": torch.tensor(s.score, dtype=torch.float32),
-                "bbox": torch.tensor(s.bbox, dtype=torch.float32),
-                **({"ls_transform": self._ls_transform(i)} if self.train and self.ls_sampler else {})}
+# %% ../nbs/01b_clips.ipynb #c11b0004
+@patch
+def __getitem__(self: PoseTrackClips, i: int) -> dict:
+    "Sample `i`: its clip of 2T+1 crops, heatmap targets and weights, keypoints and crop transforms in crop pixels, and where it comes from."
+    s, c = self.samples[i], self.cfg
+    v = self.videos[s.video]
+    idx = self.clip_frames(s.video, s.frame)
+    key = self._person_in(v.frames[s.frame], s)
+    scale, rot, flip, half = self._augmentation(i, key.keypoints if key is not None else None)
+    aspect = c.input_size[1] / c.input_size[0]
+    kc, ksize = box_center_size(s.bbox, aspect, c.box_enlarge)
+    if half is not None:   # half-body: a box around the chosen joints, expressed relative to the full box
+        hb = box_from_keypoints(key.keypoints[half], pad=0.0)
+        hc, hsize = box_center_size(hb, aspect, 1.5)
+        rel_c, rel_s = (hc - kc) / ksize, min(hsize[0] / ksize[0], 1.0)
+    images, kps_out, Ms = [], [], []
+    for t in idx:
+        fr = v.frames[t]
+        p = self._person_in(fr, s) if fr.is_labeled else None
+        center, size = kc, ksize
+        if c.crop_mode == "track" and t != s.frame:
+            if p is not None and p.bbox is not None: center, size = box_center_size(p.bbox, aspect, c.box_enlarge)
+        if half is not None: center, size = center + rel_c * size, size * rel_s
+        M = crop_transform(center, size * scale, c.input_size, rot, flip)
+        img = warp_crop(self._image(v.image_path(t)), M, c.input_size)
+        kps = np.zeros((NUM_KEYPOINTS, 3))
+        if p is not None:
+            kps = p.keypoints.copy()
+            kps[:, :2] = apply_affine(M, kps[:, :2])
+            if flip: kps = kps[FLIP_PERMUTATION]
+            kps[kps[:, 2] <= 0] = 0
+        images.append(to_tensor(img)); kps_out.append(kps); Ms.append(M)
+    kps_t = torch.tensor(np.stack(kps_out), dtype=torch.float32)
+    hm_xy = kps_t[..., :2] * torch.tensor(self.hm_scale, dtype=torch.float32)
+    target, weight = gaussian_heatmaps(hm_xy, kps_t[..., 2] > 0, c.heatmap_size, c.sigma)
+    return {"images": torch.stack(images), "target": target, "target_weight": weight, "keypoints": kps_t,
+            "transform": torch.tensor(np.stack(Ms), dtype=torch.float32),
+            "frame_index": torch.as_tensor(idx), "flipped": torch.tensor(flip),
+            "video": s.video, "frame": s.frame, "image_id": v.frames[s.frame].image_id,
+            "track_id": s.track_id, "score": torch.tensor(s.score, dtype=torch.float32),
+            "bbox": torch.tensor(s.bbox, dtype=torch.float32),
+            **({"ls_transform": self._ls_transform(i)} if self.train and self.ls_sampler else {})}

@@ -6,22 +6,23 @@ from disk and check it (`dataset`), and turn its annotations into network inputs
 
 # %% ../nbs/01_data.ipynb #93e548a6
 from __future__ import annotations
-import contextlib, gc, json, math, os, re, tempfile, zlib
+import math, os, re, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from functools import partial
 from typing import Callable
 
 import numpy as np
-import orjson
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
+from .files import DataError, DataIssue, read_json, gc_paused, atomic_file, write_json_atomic
+_all_ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']   # chapter 00a_files, still importable from here
 
 # %% auto #0
-__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'DataError', 'DataIssue',
-           'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic', 'read_posetrack18_video', 'box_from_keypoints',
-           'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict',
-           'AnnotationFormat', 'register_format', 'annotation_dict', 'read_video']
+__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'read_posetrack18_video',
+           'box_from_keypoints', 'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict',
+           'posetrack17_dict', 'AnnotationFormat', 'register_format', 'annotation_dict', 'read_video', 'DataError',
+           'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
 
 # %% ../nbs/01_data.ipynb #49fc7f58
 @dataclass
@@ -62,71 +63,6 @@ class Video:
     def image_path(self, i: int) -> Path: return self.root / self.frames[i].file_name
     def __len__(self) -> int: return len(self.frames)
 
-# %% ../nbs/01_data.ipynb #100102b1
-class DataError(ValueError):
-    "An input file is malformed: the message names the file and the field."
-    def __init__(self, file, field: str, message: str):
-        self.file, self.field = str(file), field
-        super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}")
-
-@dataclass
-class DataIssue:
-    "A recoverable problem: what was skipped, where, and why."
-    file: str
-    field: str
-    message: str
-    def __str__(self): return f"{self.file}: {self.field}: {self.message}"
-
-def read_json(path: str | os.PathLike):
-    "Load a JSON file, turning a missing, truncated or malformed file into a `DataError`."
-    path = Path(path)
-    if not path.is_file(): raise DataError(path, "", "file not found")
-    raw = path.read_bytes()
-    try: return orjson.loads(raw)            # 3x faster than json; it refuses NaN, which json (and so many writers) allow
-    except orjson.JSONDecodeError: pass
-    try: return json.loads(raw.decode())
-    except UnicodeDecodeError as e: raise DataError(path, "", f"not a UTF-8 text file ({e.reason})") from None
-    except json.JSONDecodeError as e:
-        raise DataError(path, "", f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
-                        " (is the file truncated?)") from None
-
-@contextlib.contextmanager
-def gc_paused():
-    "Pause Python's cyclic garbage collector: reading makes many small objects and no cycles, and the collector's scans of them cost a third of the reading time."
-    was = gc.isenabled(); gc.disable()
-    try: yield
-    finally:
-        if was: gc.enable()
-
-def _umask() -> int:
-    "The process's umask, read from /proc where it can be (setting it to read it would briefly affect other threads)."
-    try: return int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("Umask:")), 8)
-    except (OSError, StopIteration, ValueError):
-        u = os.umask(0); os.umask(u); return u
-
-@contextlib.contextmanager
-def atomic_file(path: str | os.PathLike):
-    """Write `path` through a temporary file beside it (`.NAME.XXXX.tmp`, an ordinary new file's permissions), renamed onto `path`
-    when the block ends and removed if it fails, so no reader ever sees half a file; an OSError (a full disk) names `path`."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())               # not mkstemp's 0600
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        if e.filename not in (None, tmp): raise     # another file's error (an input read inside the block) keeps its own name
-        raise OSError(e.errno, e.strerror, str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-
-def write_json_atomic(path: str | os.PathLike, obj, indent: int | None = None) -> Path:
-    "Write `obj` as JSON to `path` atomically (`atomic_file`)."
-    text = json.dumps(obj, indent=indent, separators=None if indent else (",", ":"))
-    with atomic_file(path) as tmp: tmp.write_text(text)
-    return Path(path)
-
 # %% ../nbs/01_data.ipynb #7dfffd77
 _NUMBER = (int, float)
 
@@ -159,6 +95,7 @@ def _keypoints(value, path, fld, n: int = NUM_KEYPOINTS) -> np.ndarray:
     if not np.isfinite(k).all(): raise DataError(path, fld, "keypoints contain NaN or infinity")
     return k
 
+# %% ../nbs/01_data.ipynb #da7a0002
 def _all_boxes(anns: list, key: str, path) -> list[np.ndarray | None]:
     "The `key` box of every annotation of a file (None where absent), checked as one array; one by one only to name a bad one."
     vals = [a.get(key) for a in anns]
@@ -199,7 +136,9 @@ def _all_keypoints(anns: list, path, n: int = NUM_KEYPOINTS) -> list[np.ndarray]
     except (TypeError, ValueError): pass
     return [_keypoints(a.get("keypoints"), path, f"annotations[{i}].keypoints", n) for i, a in enumerate(anns)]
 
+# %% ../nbs/01_data.ipynb #da7a0004
 def _ignore_regions(xs, ys, path, fld) -> list[np.ndarray]:
+    "A frame's ignore regions from parallel lists of x lists and y lists: polygons of 3 or more points, (P, 2) each."
     xs, ys = xs or [], ys or []
     if len(xs) != len(ys): raise DataError(path, fld, f"{len(xs)} x-lists but {len(ys)} y-lists")
     regions = []
@@ -208,10 +147,8 @@ def _ignore_regions(xs, ys, path, fld) -> list[np.ndarray]:
         if len(x) >= 3: regions.append(np.stack([np.asarray(x, float), np.asarray(y, float)], -1))
     return regions
 
-def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "",
-                           fmt: str = "posetrack18", data: dict | None = None) -> Video:
-    "Read one PoseTrack18 (or PoseTrack21, `fmt='posetrack21'`) per-video JSON file (or its already-loaded `data`) into a `Video`."
-    path = Path(path); d = read_json(path) if data is None else data
+def _check_posetrack18(d, path: Path):
+    "The file's structure, before anything is converted: `images` (objects with a `file_name` and a unique integer `id`) and `annotations` (objects whose `image_id` is one of those ids); absent `annotations` and `categories` become empty lists."
     if not isinstance(d, dict) or "images" not in d:
         raise DataError(path, "images", "missing: not a PoseTrack18/21 annotation file")
     if not d["images"]: raise DataError(path, "images", "the video has no frames (empty video)")
@@ -230,23 +167,31 @@ def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, spl
         if not isinstance(ann, dict): raise DataError(path, f"annotations[{a}]", f"expected an object, got {str(ann)[:40]}")
         if type(ann.get("image_id")) is not int or ann["image_id"] not in known:
             raise DataError(path, f"annotations[{a}].image_id", f"{ann.get('image_id')!r} is not the id of any image in this file")
-    kps_all = _all_keypoints(d["annotations"], path)
+
+def _posetrack18_person(ann: dict, a: int, kps: np.ndarray, box, head, scores, path: Path) -> Person:
+    "Annotation `a` as a `Person`, from its already checked arrays; its track id, id and score are checked here."
+    return Person(keypoints=kps, bbox=box, head_box=head, keypoint_scores=scores,
+                  track_id=_int(ann.get("track_id", -1), path, lambda: f"annotations[{a}].track_id"),
+                  id=_int(ann["id"], path, lambda: f"annotations[{a}].id") if "id" in ann else None,
+                  score=_score(ann.get("score", 1.0), path, a))
+
+# %% ../nbs/01_data.ipynb #da7a0008
+def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "",
+                           fmt: str = "posetrack18", data: dict | None = None) -> Video:
+    "Read one PoseTrack18 (or PoseTrack21, `fmt='posetrack21'`) per-video JSON file (or its already-loaded `data`) into a `Video`."
+    path = Path(path); d = read_json(path) if data is None else data
+    _check_posetrack18(d, path)
+    anns = d["annotations"]
+    kps_all = _all_keypoints(anns, path)
     if fmt == "posetrack21" and kps_all:   # PT21's evaluation counts a joint as annotated when x > 0 and y > 0
         k = np.stack(kps_all); k[..., 2] = ((k[..., 2] > 0) | ((k[..., 0] > 0) & (k[..., 1] > 0))); kps_all = list(k)
-    scores = _all_scores(d["annotations"], path)
-    boxes, heads = _all_boxes(d["annotations"], "bbox", path), _all_boxes(d["annotations"], "bbox_head", path)
+    scores = _all_scores(anns, path)
+    boxes, heads = _all_boxes(anns, "bbox", path), _all_boxes(anns, "bbox_head", path)
     by_image: dict = {}
-    for a, ann in enumerate(d["annotations"]): by_image.setdefault(ann["image_id"], []).append(a)
+    for a, ann in enumerate(anns): by_image.setdefault(ann["image_id"], []).append(a)
     frames = []
     for idx, im in enumerate(d["images"]):
-        persons = []
-        for a in by_image.get(im["id"], []):
-            ann = d["annotations"][a]
-            persons.append(Person(
-                keypoints=kps_all[a], bbox=boxes[a], head_box=heads[a], keypoint_scores=scores[a],
-                track_id=_int(ann.get("track_id", -1), path, lambda: f"annotations[{a}].track_id"),
-                id=_int(ann["id"], path, lambda: f"annotations[{a}].id") if "id" in ann else None,
-                score=_score(ann.get("score", 1.0), path, a)))
+        persons = [_posetrack18_person(anns[a], a, kps_all[a], boxes[a], heads[a], scores[a], path) for a in by_image.get(im["id"], [])]
         labeled = im.get("is_labeled", bool(persons))
         frames.append(Frame(image_id=im["id"], file_name=im["file_name"], index=idx, is_labeled=bool(labeled),
                             persons=persons, ignore_regions=_ignore_regions(
@@ -278,6 +223,29 @@ def video_number(name: str) -> int:
     m = re.match(r"\d+", name)
     return int(m.group()) if m else zlib.crc32(name.encode()) % 1_000_000
 
+# %% ../nbs/01_data.ipynb #da7a0006
+def _posetrack17_person(rect: dict, r: int, rf: str, path: Path) -> Person:
+    "Person `r` of a frame, from its `annorect` entry `rect` (named `rf` in errors): joints, per-joint scores, head rectangle, box."
+    k15 = np.zeros((15, 3))
+    pts = (_scalar(rect.get("annopoints"), {}) or {}).get("point", []) if rect.get("annopoints") else []
+    s15, scored = np.full((15, 1), MIN_SCORE), False
+    for p, pt in enumerate(pts):
+        j = int(_scalar(pt.get("id"), -1))
+        if not 0 <= j < 15: raise DataError(path, f"{rf}.annopoints[0].point[{p}].id", f"joint id {j} outside 0..14")
+        x, y = _scalar(pt.get("x")), _scalar(pt.get("y"))
+        if x is None or y is None: raise DataError(path, f"{rf}.annopoints[0].point[{p}]", "missing x or y")
+        if k15[j, 2]: continue                       # a repeated joint id: the first point counts, as in poseval
+        k15[j] = (float(x), float(y), 1.0)
+        if _scalar(pt.get("score")) is not None: s15[j, 0], scored = float(_scalar(pt["score"])), True
+    head = None
+    if all(_scalar(rect.get(k)) is not None for k in ("x1", "y1", "x2", "y2")):
+        x1, y1, x2, y2 = (float(_scalar(rect[k])) for k in ("x1", "y1", "x2", "y2"))
+        head = np.array([min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)])
+    kps = from_poseval_order(k15)
+    kscore = from_poseval_order(s15)[:, 0] if scored else None   # predictions carry per-joint scores; a point without: MIN_SCORE
+    return Person(keypoints=kps, bbox=box_from_keypoints(kps, head), head_box=head, track_id=int(_scalar(rect.get("track_id"), -1)),
+                  id=r, score=float(_scalar(rect.get("score"), 1.0)), keypoint_scores=kscore)
+
 def read_posetrack17_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "", data: dict | None = None) -> Video:
     "Read one PoseTrack17 `annolist` JSON file (or its already-loaded `data`) into a `Video` (joints mapped to the 17-joint schema)."
     path = Path(path); d = read_json(path) if data is None else data
@@ -288,29 +256,7 @@ def read_posetrack17_video(path: str | os.PathLike, root: str | os.PathLike, spl
         fld = f"annolist[{i}]"
         name = _scalar([im.get("name") for im in entry.get("image", [])] or None)
         if not name: raise DataError(path, f"{fld}.image[0].name", "missing")
-        persons = []
-        for r, rect in enumerate(entry.get("annorect") or []):
-            rf = f"{fld}.annorect[{r}]"
-            k15 = np.zeros((15, 3))
-            pts = (_scalar(rect.get("annopoints"), {}) or {}).get("point", []) if rect.get("annopoints") else []
-            s15, scored = np.full((15, 1), MIN_SCORE), False
-            for p, pt in enumerate(pts):
-                j = int(_scalar(pt.get("id"), -1))
-                if not 0 <= j < 15: raise DataError(path, f"{rf}.annopoints[0].point[{p}].id", f"joint id {j} outside 0..14")
-                x, y = _scalar(pt.get("x")), _scalar(pt.get("y"))
-                if x is None or y is None: raise DataError(path, f"{rf}.annopoints[0].point[{p}]", "missing x or y")
-                if k15[j, 2]: continue                       # a repeated joint id: the first point counts, as in poseval
-                k15[j] = (float(x), float(y), 1.0)
-                if _scalar(pt.get("score")) is not None: s15[j, 0], scored = float(_scalar(pt["score"])), True
-            head = None
-            if all(_scalar(rect.get(k)) is not None for k in ("x1", "y1", "x2", "y2")):
-                x1, y1, x2, y2 = (float(_scalar(rect[k])) for k in ("x1", "y1", "x2", "y2"))
-                head = np.array([min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)])
-            kps = from_poseval_order(k15)
-            kscore = from_poseval_order(s15)[:, 0] if scored else None   # predictions carry per-joint scores; a point without: MIN_SCORE
-            persons.append(Person(keypoints=kps, bbox=box_from_keypoints(kps, head), head_box=head,
-                                  track_id=int(_scalar(rect.get("track_id"), -1)), id=r,
-                                  score=float(_scalar(rect.get("score"), 1.0)), keypoint_scores=kscore))
+        persons = [_posetrack17_person(rect, r, f"{fld}.annorect[{r}]", path) for r, rect in enumerate(entry.get("annorect") or [])]
         regions = []
         for g, reg in enumerate(entry.get("ignore_regions") or []):
             pts = reg.get("point", [])
@@ -357,6 +303,7 @@ def posetrack18_dict(video: Video, vid_id: str | None = None, posetrack21: bool 
             anns.append(a)
     return {"images": images, "annotations": anns, "categories": [POSETRACK18_CATEGORY]}
 
+# %% ../nbs/01_data.ipynb #da7a0007
 def posetrack17_dict(video: Video) -> dict:
     "The PoseTrack17 `annolist` JSON dict of `video` (15 joints; head rectangle as x1, y1, x2, y2)."
     annolist = []

@@ -61,6 +61,7 @@ def _frame_size(path: Path, src: str, field: str, decode: bool) -> tuple[int, in
         size = path.stat().st_size if path.exists() else 0
         raise DataError(src, field, f"{path}: not a readable image ({size} bytes: {e})") from None
 
+# %% ../nbs/01a_dataset.ipynb #d5a70001
 JOINT_MARGIN = 0.25    # a labelled joint further outside the image than this fraction of its longer side is reported
 
 def check_video(video: Video, check_images: bool = True, decode: bool = False) -> list[DataIssue]:
@@ -107,6 +108,7 @@ def check_video(video: Video, check_images: bool = True, decode: bool = False) -
         f.persons = keep
     return issues
 
+# %% ../nbs/01a_dataset.ipynb #d5a70002
 INCOMPLETE = ".incomplete"     # a data-set writer puts this file at the root first and removes it last
 
 def load_posetrack(root: str | os.PathLike, split: str = "val", check_images: bool = True,

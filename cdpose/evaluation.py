@@ -47,6 +47,7 @@ def _ignored(xy: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
         out |= shapely.contains_xy(shapely.Polygon(r), xy[..., 0], xy[..., 1])
     return out
 
+# %% ../nbs/08_evaluation.ipynb #e7a10001
 def _persons(frames: list[Frame | None], source: str, gt: bool) -> tuple:
     "Joints (N, 15, 2), presence (N, 15), scores or head sizes, track ids and frame numbers of every person of `frames`."
     ps = [(f, q) for f, fr in enumerate(frames) for q in (fr.persons if fr is not None else [])]

@@ -14,6 +14,7 @@ from typing import Iterator, Sequence
 import cv2
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm import tqdm
 
 from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
@@ -122,6 +123,7 @@ class BackboneCounter:
 
 ENGINES = ("streaming", "naive")
 
+# %% ../nbs/10_inference.ipynb #4c1a0002
 class Predictor:
     "Top-down video pose estimation with a trained CDPose: person boxes per frame in, image-space keypoints per frame out."
     def __init__(self, model: CDPose, T: int = 2, device: str = "cpu", flip: bool = False, batch_size: int = 32,
@@ -156,67 +158,6 @@ class Predictor:
 
     def _crop(self, image: np.ndarray, M: np.ndarray) -> torch.Tensor: return to_tensor(warp_crop(image, M, self.input_size))
 
-    def stream(self, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
-               tracks: Sequence[Sequence[int]] | None = None, progress: bool = False) -> Iterator[tuple[int, np.ndarray, list[Person]]]:
-        "Yield (frame index, RGB image, predicted persons) for every frame, in order; `boxes=None`: the whole frame is one person."
-        n = len(frames)
-        if boxes is None:
-            size = frames.size if isinstance(frames, VideoFrames) else tuple(frames[0].shape[1::-1])
-            boxes, tracks = whole_frame_boxes(n, size)
-        if len(boxes) != n: raise ValueError(f"{len(boxes)} frames of boxes for a video of {n} frames")
-        boxes = [[b if isinstance(b, Detection) else Detection(np.asarray(b, float), 1.0) for b in fb] for fb in boxes]
-        tracks = link_tracks(boxes) if tracks is None else [list(map(int, ts)) for ts in tracks]
-        for f, (b, ts) in enumerate(zip(boxes, tracks)):
-            if len(b) != len(ts) or len(set(ts)) != len(ts): raise ValueError(f"frame {f}: track ids {ts} do not name its {len(b)} boxes once each")
-        T = self.context
-        jobs = plan_crops(boxes, tracks, T, fill_gaps=self.fill_gaps and self.engine == "streaming")
-        self.stats = {"engine": self.engine, "frames": n, "person_frames": sum(j.output for fj in jobs for j in fj),
-                      "context_crops": sum(not j.output for fj in jobs for j in fj), "backbone_crops": 0, "seconds": 0.0}
-        run = self._streaming(frames, jobs, n, T) if self.engine == "streaming" else self._naive(frames, jobs, n, T)
-        t0 = time.perf_counter()
-        with tqdm(total=n, desc=f"predicting ({self.engine})", unit="frame", disable=not progress, leave=False) as bar:
-            for item in run:
-                self.stats["seconds"] = time.perf_counter() - t0
-                yield item
-                bar.update()
-                t0 = time.perf_counter() - self.stats["seconds"]   # time spent by the consumer is not ours
-
-    def predict_video(self, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
-                      tracks: Sequence[Sequence[int]] | None = None, progress: bool = False) -> list[list[Person]]:
-        "The persons (keypoints (17, 3), per-joint scores, box, track id) predicted in every frame."
-        return [persons for _, _, persons in self.stream(frames, boxes, tracks, progress)]
-
-    # -- streaming: every crop once, heatmaps cached and warped into each keyframe's crop --------------------
-    def _streaming(self, frames, jobs, n, T):
-        cache: dict[int, dict[int, tuple]] = {}         # frame -> track -> (heatmaps, mirrored-view heatmaps, transform)
-        pending, images, done, nxt = [], {}, -1, 0
-        for i, image in enumerate(frames):
-            images[i] = image
-            for job in jobs[i]:
-                M = self.transform_of(job.bbox)
-                pending.append((job, self._crop(image, M), M))
-            if len(pending) >= self.batch_size or i == n - 1:
-                self._run_crops(pending, cache); pending, done = [], i
-            last = n - 1 if done == n - 1 else done - T       # keyframes whose windows are complete
-            if last < nxt: continue
-            keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
-            persons = self._fuse(keys, cache, n, T)
-            for t in range(nxt, last + 1):
-                yield t, images.pop(t), [p for k, p in zip(keys, persons) if k.frame == t]
-                for g in [g for g in cache if g < t + 1 - T]: del cache[g]
-            nxt = last + 1
-
-    @torch.no_grad()
-    def _run_crops(self, pending, cache):
-        for a in range(0, len(pending), self.batch_size):
-            chunk = pending[a:a + self.batch_size]
-            x = torch.stack([c for _, c, _ in chunk]).to(self.device)
-            hm = self.model.frame_outputs(x)["heatmaps"]
-            hmf = self.model.frame_outputs(x.flip(-1))["heatmaps"] if self.flip else None
-            self.stats["backbone_crops"] += len(chunk) * (2 if self.flip else 1)
-            for b, (job, _, M) in enumerate(chunk):
-                cache.setdefault(job.frame, {})[job.track] = (hm[b], None if hmf is None else hmf[b], M)
-
     @staticmethod
     def _cached(cache, track: int, g: int, t: int, window: np.ndarray):
         "Frame g of `track`, else the track's nearest frame inside the window (the keyframe t at worst)."
@@ -225,59 +166,137 @@ class Predictor:
             if e is not None: return e
         raise KeyError(f"track {track} has no crop at keyframe {t}")
 
-    def _keyframe_heatmaps(self, hm, M, hmf):
-        "H_t* (B, K, h, w) from a window's per-frame heatmaps (B, F, K, h, w) and crop transforms (B, F, 2, 3)."
-        key = hm.shape[1] // 2
-        if self.model.fusion is None: out, outf = hm[:, key], None if hmf is None else hmf[:, key]
-        else:
-            out = self.model.fusion(align_to_keyframe(hm, M, self.input_size))
-            outf = None if hmf is None else self.model.fusion(align_to_keyframe(hmf, flip_transforms(M, self.input_size[1]), self.input_size))
-        if outf is not None: out = (out + outf.flip(-1)[:, torch.as_tensor(FLIP_PERMUTATION, device=out.device)]) / 2
-        return out
+# %% ../nbs/10_inference.ipynb #4c1a0004
+@patch
+def stream(self: Predictor, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
+           tracks: Sequence[Sequence[int]] | None = None, progress: bool = False) -> Iterator[tuple[int, np.ndarray, list[Person]]]:
+    "Yield (frame index, RGB image, predicted persons) for every frame, in order; `boxes=None`: the whole frame is one person."
+    n = len(frames)
+    if boxes is None:
+        size = frames.size if isinstance(frames, VideoFrames) else tuple(frames[0].shape[1::-1])
+        boxes, tracks = whole_frame_boxes(n, size)
+    if len(boxes) != n: raise ValueError(f"{len(boxes)} frames of boxes for a video of {n} frames")
+    boxes = [[b if isinstance(b, Detection) else Detection(np.asarray(b, float), 1.0) for b in fb] for fb in boxes]
+    tracks = link_tracks(boxes) if tracks is None else [list(map(int, ts)) for ts in tracks]
+    for f, (b, ts) in enumerate(zip(boxes, tracks)):
+        if len(b) != len(ts) or len(set(ts)) != len(ts): raise ValueError(f"frame {f}: track ids {ts} do not name its {len(b)} boxes once each")
+    T = self.context
+    jobs = plan_crops(boxes, tracks, T, fill_gaps=self.fill_gaps and self.engine == "streaming")
+    self.stats = {"engine": self.engine, "frames": n, "person_frames": sum(j.output for fj in jobs for j in fj),
+                  "context_crops": sum(not j.output for fj in jobs for j in fj), "backbone_crops": 0, "seconds": 0.0}
+    run = self._streaming(frames, jobs, n, T) if self.engine == "streaming" else self._naive(frames, jobs, n, T)
+    t0 = time.perf_counter()
+    with tqdm(total=n, desc=f"predicting ({self.engine})", unit="frame", disable=not progress, leave=False) as bar:
+        for item in run:
+            self.stats["seconds"] = time.perf_counter() - t0
+            yield item
+            bar.update()
+            t0 = time.perf_counter() - self.stats["seconds"]   # time spent by the consumer is not ours
 
-    @torch.no_grad()
-    def _fuse(self, keys: list[CropJob], cache, n: int, T: int) -> list[Person]:
-        out, per = [], max(1, self.batch_size // (2 * T + 1))
-        for a in range(0, len(keys), per):
-            chunk = keys[a:a + per]
-            wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w] for k in chunk for w in [clip_window(k.frame, n, T)]]
-            hm = torch.stack([torch.stack([e[0] for e in win]) for win in wins])
-            hmf = torch.stack([torch.stack([e[1] for e in win]) for win in wins]) if self.flip else None
-            Ms = np.stack([[e[2] for e in win] for win in wins])
-            heat = self._keyframe_heatmaps(hm, torch.as_tensor(Ms, dtype=torch.float64, device=self.device), hmf)
-            out += self._persons(heat, Ms[:, T], chunk)
-        return out
+@patch
+def predict_video(self: Predictor, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
+                  tracks: Sequence[Sequence[int]] | None = None, progress: bool = False) -> list[list[Person]]:
+    "The persons (keypoints (17, 3), per-joint scores, box, track id) predicted in every frame."
+    return [persons for _, _, persons in self.stream(frames, boxes, tracks, progress)]
 
-    def _persons(self, heat, key_transforms, keys: list[CropJob]) -> list[Person]:
-        ps = heatmaps_to_persons(heat, key_transforms, self.hm_scale, [k.track for k in keys], np.array([k.score for k in keys]))
-        for p, k in zip(ps, keys): p.bbox = k.bbox.copy()
-        return ps
+# %% ../nbs/10_inference.ipynb #4c1a0006
+@patch
+def _streaming(self: Predictor, frames, jobs, n, T):
+    "Yield (t, image, persons) as keyframes complete: each crop through the backbone once, heatmaps cached per frame and track."
+    cache: dict[int, dict[int, tuple]] = {}         # frame -> track -> (heatmaps, mirrored-view heatmaps, transform)
+    pending, images, done, nxt = [], {}, -1, 0
+    for i, image in enumerate(frames):
+        images[i] = image
+        for job in jobs[i]:
+            M = self.transform_of(job.bbox)
+            pending.append((job, self._crop(image, M), M))
+        if len(pending) >= self.batch_size or i == n - 1:
+            self._run_crops(pending, cache); pending, done = [], i
+        last = n - 1 if done == n - 1 else done - T       # keyframes whose windows are complete
+        if last < nxt: continue
+        keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
+        persons = self._fuse(keys, cache, n, T)
+        for t in range(nxt, last + 1):
+            yield t, images.pop(t), [p for k, p in zip(keys, persons) if k.frame == t]
+            for g in [g for g in cache if g < t + 1 - T]: del cache[g]
+        nxt = last + 1
 
-    # -- naive: a window of keyframe-box crops per keyframe, through the whole model (the reference) ---------
-    def _naive(self, frames, jobs, n, T):
-        images, nxt = {}, 0
-        for i, image in enumerate(frames):
-            images[i] = image
-            last = n - 1 if i == n - 1 else i - T
-            if last < nxt: continue
-            keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
-            persons = self._naive_predict(keys, images, n, T)
-            for t in range(nxt, last + 1):
-                yield t, images[t], [p for k, p in zip(keys, persons) if k.frame == t]
-                for g in [g for g in images if g < t + 1 - T]: del images[g]
-            nxt = last + 1
+@patch
+@torch.no_grad()
+def _run_crops(self: Predictor, pending, cache):
+    "Put the pending crops through the backbone in batches (and their mirror images with the flip test) into the cache."
+    for a in range(0, len(pending), self.batch_size):
+        chunk = pending[a:a + self.batch_size]
+        x = torch.stack([c for _, c, _ in chunk]).to(self.device)
+        hm = self.model.frame_outputs(x)["heatmaps"]
+        hmf = self.model.frame_outputs(x.flip(-1))["heatmaps"] if self.flip else None
+        self.stats["backbone_crops"] += len(chunk) * (2 if self.flip else 1)
+        for b, (job, _, M) in enumerate(chunk):
+            cache.setdefault(job.frame, {})[job.track] = (hm[b], None if hmf is None else hmf[b], M)
 
-    @torch.no_grad()
-    def _naive_predict(self, keys: list[CropJob], images, n: int, T: int) -> list[Person]:
-        out, per = [], max(1, self.batch_size // (2 * T + 1))
-        for a in range(0, len(keys), per):
-            chunk = keys[a:a + per]
-            Ms = np.stack([self.transform_of(k.bbox) for k in chunk])
-            clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)]) for k, M in zip(chunk, Ms)])
-            heat = predict_heatmaps(self.model, clips.to(self.device), None, self.flip)
-            self.stats["backbone_crops"] += clips.shape[0] * clips.shape[1] * (2 if self.flip else 1)
-            out += self._persons(heat, Ms, chunk)
-        return out
+# %% ../nbs/10_inference.ipynb #4c1a0008
+@patch
+def _keyframe_heatmaps(self: Predictor, hm, M, hmf):
+    "H_t* (B, K, h, w) from a window's per-frame heatmaps (B, F, K, h, w) and crop transforms (B, F, 2, 3)."
+    key = hm.shape[1] // 2
+    if self.model.fusion is None: out, outf = hm[:, key], None if hmf is None else hmf[:, key]
+    else:
+        out = self.model.fusion(align_to_keyframe(hm, M, self.input_size))
+        outf = None if hmf is None else self.model.fusion(align_to_keyframe(hmf, flip_transforms(M, self.input_size[1]), self.input_size))
+    if outf is not None: out = (out + outf.flip(-1)[:, torch.as_tensor(FLIP_PERMUTATION, device=out.device)]) / 2
+    return out
+
+@patch
+@torch.no_grad()
+def _fuse(self: Predictor, keys: list[CropJob], cache, n: int, T: int) -> list[Person]:
+    "The persons of keyframes `keys`: each window assembled from the cache, warped into the keyframe crop and fused."
+    out, per = [], max(1, self.batch_size // (2 * T + 1))
+    for a in range(0, len(keys), per):
+        chunk = keys[a:a + per]
+        wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w] for k in chunk for w in [clip_window(k.frame, n, T)]]
+        hm = torch.stack([torch.stack([e[0] for e in win]) for win in wins])
+        hmf = torch.stack([torch.stack([e[1] for e in win]) for win in wins]) if self.flip else None
+        Ms = np.stack([[e[2] for e in win] for win in wins])
+        heat = self._keyframe_heatmaps(hm, torch.as_tensor(Ms, dtype=torch.float64, device=self.device), hmf)
+        out += self._persons(heat, Ms[:, T], chunk)
+    return out
+
+@patch
+def _persons(self: Predictor, heat, key_transforms, keys: list[CropJob]) -> list[Person]:
+    "Image-space persons from keyframe heatmaps (B, K, h, w) and the keyframes' crop transforms, with their boxes."
+    ps = heatmaps_to_persons(heat, key_transforms, self.hm_scale, [k.track for k in keys], np.array([k.score for k in keys]))
+    for p, k in zip(ps, keys): p.bbox = k.bbox.copy()
+    return ps
+
+# %% ../nbs/10_inference.ipynb #4c1a000a
+@patch
+def _naive(self: Predictor, frames, jobs, n, T):
+    "Yield (t, image, persons) as keyframes complete, each window cropped again at its keyframe box (the reference)."
+    images, nxt = {}, 0
+    for i, image in enumerate(frames):
+        images[i] = image
+        last = n - 1 if i == n - 1 else i - T
+        if last < nxt: continue
+        keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
+        persons = self._naive_predict(keys, images, n, T)
+        for t in range(nxt, last + 1):
+            yield t, images[t], [p for k, p in zip(keys, persons) if k.frame == t]
+            for g in [g for g in images if g < t + 1 - T]: del images[g]
+        nxt = last + 1
+
+@patch
+@torch.no_grad()
+def _naive_predict(self: Predictor, keys: list[CropJob], images, n: int, T: int) -> list[Person]:
+    "The persons of keyframes `keys` through the whole model, each window cropped at its keyframe box."
+    out, per = [], max(1, self.batch_size // (2 * T + 1))
+    for a in range(0, len(keys), per):
+        chunk = keys[a:a + per]
+        Ms = np.stack([self.transform_of(k.bbox) for k in chunk])
+        clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)]) for k, M in zip(chunk, Ms)])
+        heat = predict_heatmaps(self.model, clips.to(self.device), None, self.flip)
+        self.stats["backbone_crops"] += clips.shape[0] * clips.shape[1] * (2 if self.flip else 1)
+        out += self._persons(heat, Ms, chunk)
+    return out
 
 # %% ../nbs/10_inference.ipynb #4415a79d
 def track_color(track: int) -> tuple[int, int, int]:
@@ -313,6 +332,7 @@ def frames_as_video(frames: VideoFrames, gt: str | os.PathLike | None = None) ->
     fr = [Frame(posetrack18_image_id(video_number(frames.name), i), f"{frames.name}/{name}", i, True) for i, name in enumerate(frames.names)]
     return Video(frames.name, fr, frames.path, source=Path(f"{frames.name}.json"), image_size=frames.size)
 
+# %% ../nbs/10_inference.ipynb #4c1a000c
 def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, out_dir: str | os.PathLike,
                      boxes: str | os.PathLike | None = None, gt: str | os.PathLike | None = None, whole_frame: bool = False,
                      device: str = "cpu", flip: bool = False, batch_size: int = 32, engine: str = "streaming",
@@ -343,6 +363,7 @@ def check_predict_options(fps: float | None = None, batch_size: int = 32, box_th
     for flag, value, ok, want in checks:
         if not ok: raise ValueError(f"{flag} {value}: expected {want}")
 
+# %% ../nbs/10_inference.ipynb #4c1a000e
 def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame, device, flip, batch_size, engine, video, fps,
                       box_threshold, draw_threshold, progress) -> dict:
     "`predict_to_files` once its options are checked: read, predict, then write the JSON and the video."

@@ -6,10 +6,9 @@ row of Tables 5 and 6."""
 
 # %% ../nbs/07_model.ipynb #ffa2de1c
 from __future__ import annotations
-from dataclasses import dataclass, field, replace, asdict
+from dataclasses import dataclass, field, replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .keypoints import NUM_KEYPOINTS
@@ -56,6 +55,7 @@ class LossConfig:
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
 
+# %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
 class AblationRow:
     "One row of Table 5 or 6: the table it belongs to, its tick marks, and its changes to the full model as dotted keys."

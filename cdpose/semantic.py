@@ -56,6 +56,7 @@ class AttentionBlock(nn.Module):
         x = x + self.attn(y, y, y, need_weights=False)[0]
         return x + self.mlp(self.norm2(x))
 
+# %% ../nbs/04_semantic_space.ipynb #5e4a0001
 class Tokenizer(nn.Module):
     "F (B, c, h, w) -> tokens (B, gh*gw, d) on the fixed `grid`, with learned position embeddings."
     def __init__(self, in_channels: int, feature_hw: tuple[int, int], grid: tuple[int, int], dim: int):

@@ -5,366 +5,33 @@ in the official PoseTrack18 (and PoseTrack17, PoseTrack21) layouts, deterministi
 
 # %% ../nbs/02_synthetic.ipynb #144432a5
 from __future__ import annotations
-import math, os, shutil
+import os, shutil
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, UNANNOTATED_KEYPOINTS
+from .keypoints import NUM_KEYPOINTS
 from .data import ANNOTATION_FORMATS, Frame, Person, Video, annotation_dict, posetrack18_image_id, write_json_atomic
 from .dataset import INCOMPLETE
+from .scene import SynthConfig, BODY, THICKNESS, PARTS, J, LIMBS, JOINT_PARTS, MOTIONS, PART_GROUP, OCCLUDER_LABEL
+from .scene import body_joints, pose_at, rotate_yaw, SynthPerson, SynthVideo, plan_video, render_frame
 
 # %% auto #0
-__all__ = ['TINY_SYNTH', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL',
-           'SynthConfig', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video',
-           'render_frame', 'labelled_frames', 'synth_video', 'write_variant', 'generate_synthposetrack',
-           'synth_complete', 'write_synthetic_detections']
+__all__ = ['TINY_SYNTH', 'labelled_frames', 'synth_video', 'generate_synthposetrack', 'synth_complete', 'write_variant',
+           'write_synthetic_detections', 'SynthConfig', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS',
+           'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson',
+           'SynthVideo', 'plan_video', 'render_frame']
 
-# %% ../nbs/02_synthetic.ipynb #54c1385b
-@dataclass
-class SynthConfig:
-    "Size and difficulty of a SynthPoseTrack data set."
-    train_videos: int = 30
-    val_videos: int = 10
-    min_frames: int = 40
-    max_frames: int = 60
-    image_size: tuple[int, int] = (384, 288)   # (width, height) of a frame
-    min_people: int = 1
-    max_people: int = 4
-    dense_labelled: int = 30                   # middle frames labelled in every video
-    val_label_every: int = 4                   # val also labels every k-th frame outside that segment
-    p_small: float = 0.25                      # a person is small (far away)
-    p_blur: float = 0.06                       # a frame starts a motion-blur burst of 1-3 frames
-    p_occluder: float = 0.6                    # a video has a passing occluder
-    p_crowd: float = 0.3                       # a video has unannotated background people in an ignore region
-    jpeg_quality: int = 90
+# %% ../nbs/02_synthetic.ipynb #5ce0a013
+_all_ = ['SynthConfig', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP',
+         'OCCLUDER_LABEL', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video', 'render_frame']
 
 TINY_SYNTH = SynthConfig(train_videos=2, val_videos=1, min_frames=8, max_frames=10, image_size=(192, 144),
                          max_people=2, dense_labelled=6)
-
-# %% ../nbs/02_synthetic.ipynb #19dc7864
-BODY = dict(torso=0.30, head=0.13, shoulder=0.11, hip=0.075, upper_arm=0.165, forearm=0.15, thigh=0.235, shin=0.235)
-THICKNESS = dict(head=0.058, upper_arm=0.05, forearm=0.042, thigh=0.072, shin=0.056)
-PARTS = ("head", "torso", "upper_arm_l", "forearm_l", "upper_arm_r", "forearm_r", "thigh_l", "shin_l", "thigh_r", "shin_r")
-J = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
-LIMBS = {"upper_arm_l": ("left_shoulder", "left_elbow"), "forearm_l": ("left_elbow", "left_wrist"),
-         "upper_arm_r": ("right_shoulder", "right_elbow"), "forearm_r": ("right_elbow", "right_wrist"),
-         "thigh_l": ("left_hip", "left_knee"), "shin_l": ("left_knee", "left_ankle"),
-         "thigh_r": ("right_hip", "right_knee"), "shin_r": ("right_knee", "right_ankle")}
-# the parts a joint belongs to: a joint is visible when one of them is the front-most surface at its pixel
-JOINT_PARTS = {"nose": ("head",), "head_top": ("head",), "head_bottom": ("head", "torso"),
-               "left_ear": ("head",), "right_ear": ("head",),
-               "left_shoulder": ("torso", "upper_arm_l"), "right_shoulder": ("torso", "upper_arm_r"),
-               "left_elbow": ("upper_arm_l", "forearm_l"), "right_elbow": ("upper_arm_r", "forearm_r"),
-               "left_wrist": ("forearm_l",), "right_wrist": ("forearm_r",),
-               "left_hip": ("torso", "thigh_l"), "right_hip": ("torso", "thigh_r"),
-               "left_knee": ("thigh_l", "shin_l"), "right_knee": ("thigh_r", "shin_r"),
-               "left_ankle": ("shin_l",), "right_ankle": ("shin_r",)}
-
-def _limb(swing: float, abduct: float, side: float) -> np.ndarray:
-    "Unit direction of a limb hanging down, swung forward by `swing` and out sideways by `abduct` (radians)."
-    return np.array([side * math.sin(abduct), -math.cos(abduct) * math.cos(swing), math.cos(abduct) * math.sin(swing)])
-
-def body_joints(pose: dict) -> np.ndarray:
-    "3D joints (17, 3) in body units for a pose dict of angles (see `pose_at`); pelvis at the origin."
-    B, j = BODY, np.zeros((NUM_KEYPOINTS, 3))
-    lean = pose.get("lean", 0.0)
-    up = np.array([0.0, math.cos(lean), math.sin(lean)])
-    neck = up * B["torso"]
-    j[J["head_bottom"]] = neck
-    j[J["head_top"]] = neck + up * B["head"]
-    j[J["nose"]] = neck + up * B["head"] * 0.45 + np.array([0, 0, 0.05])
-    for side, s in (("left", 1.0), ("right", -1.0)):
-        j[J[f"{side}_ear"]] = neck + up * B["head"] * 0.5 + np.array([s * 0.04, 0, -0.01])
-        sh = neck + np.array([s * B["shoulder"], -0.03, 0])
-        hip = np.array([s * B["hip"], 0, 0])
-        a = _limb(pose[f"arm_{side[0]}"], pose.get(f"abd_{side[0]}", 0.12), s)
-        elbow = sh + a * B["upper_arm"]
-        f = _limb(pose[f"arm_{side[0]}"] + pose[f"elbow_{side[0]}"], pose.get(f"abd_{side[0]}", 0.12), s)
-        t = _limb(pose[f"leg_{side[0]}"], 0.04, s)
-        knee = hip + t * B["thigh"]
-        sh_dir = _limb(pose[f"leg_{side[0]}"] - pose[f"knee_{side[0]}"], 0.02, s)
-        j[J[f"{side}_shoulder"]], j[J[f"{side}_elbow"]], j[J[f"{side}_wrist"]] = sh, elbow, elbow + f * B["forearm"]
-        j[J[f"{side}_hip"]], j[J[f"{side}_knee"]], j[J[f"{side}_ankle"]] = hip, knee, knee + sh_dir * B["shin"]
-    return j
-
-# %% ../nbs/02_synthetic.ipynb #146e68f6
-MOTIONS = ("walk", "run", "wave", "jump", "turn")
-
-def pose_at(motion: str, phase: float, amp: float = 1.0) -> tuple[dict, float]:
-    "Joint angles and the vertical lift (body units) of `motion` at `phase`."
-    s, c = math.sin(phase), math.cos(phase)
-    p = dict(arm_l=0.0, arm_r=0.0, elbow_l=0.25, elbow_r=0.25, leg_l=0.0, leg_r=0.0, knee_l=0.05, knee_r=0.05)
-    lift = 0.0
-    if motion in ("walk", "run"):
-        k = 1.0 if motion == "walk" else 1.7
-        p.update(leg_l=0.42 * k * amp * s, leg_r=-0.42 * k * amp * s, arm_l=-0.35 * k * amp * s, arm_r=0.35 * k * amp * s,
-                 knee_l=0.15 + 0.45 * k * max(0.0, -c), knee_r=0.15 + 0.45 * k * max(0.0, c),
-                 elbow_l=0.3 * k, elbow_r=0.3 * k, lean=0.0 if motion == "walk" else 0.18)
-        lift = 0.015 * k * abs(s)
-    elif motion == "wave":
-        p.update(abd_r=2.2 + 0.35 * amp * s, elbow_r=0.5 + 0.4 * amp * c, arm_l=0.1 * s, elbow_l=0.2)
-    elif motion == "jump":
-        crouch = max(0.0, -s)
-        lift = 0.12 * amp * max(0.0, s)
-        p.update(leg_l=0.5 * crouch, leg_r=0.5 * crouch, knee_l=1.0 * crouch + 0.05, knee_r=1.0 * crouch + 0.05,
-                 arm_l=-0.3 + 1.8 * max(0.0, s), arm_r=-0.3 + 1.8 * max(0.0, s), lean=0.25 * crouch)
-        lift -= 0.08 * crouch
-    elif motion == "turn":
-        p.update(arm_l=0.2 * s, arm_r=-0.2 * s, abd_l=0.3 + 0.2 * c, abd_r=0.3 - 0.2 * c)
-    return p, lift
-
-def rotate_yaw(pts: np.ndarray, yaw: float) -> np.ndarray:
-    "Turn body points (..., 3) about the vertical axis by `yaw` radians."
-    c, s = math.cos(yaw), math.sin(yaw)
-    x, y, z = pts[..., 0], pts[..., 1], pts[..., 2]
-    return np.stack([c * x + s * z, y, -s * x + c * z], -1)
-
-# %% ../nbs/02_synthetic.ipynb #3618a844
-def _texture(rng, h: int, w: int, base: np.ndarray, kind: str) -> np.ndarray:
-    "A tileable clothing/background texture (h, w, 3) around colour `base`."
-    yy, xx = np.mgrid[0:h, 0:w]
-    if kind == "stripes":
-        per = rng.integers(4, 9); t = ((yy // per) % 2)[..., None] * rng.uniform(0.25, 0.5)
-    elif kind == "checks":
-        per = rng.integers(4, 8); t = (((yy // per) + (xx // per)) % 2)[..., None] * rng.uniform(0.2, 0.4)
-    else:
-        t = rng.random((h, w, 1)) * 0.3
-    other = rng.uniform(0, 255, 3)
-    img = base * (1 - t) + other * t + rng.normal(0, 6, (h, w, 3))
-    return img.clip(0, 255).astype(np.float32)
-
-def _background(rng, h: int, w: int) -> np.ndarray:
-    "A world background: smooth colour fields, a floor, a few walls or windows, and fine-grained texture."
-    low = cv2.resize(rng.uniform(40, 220, (4, 6, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-    img = low.copy()
-    floor = int(h * rng.uniform(0.55, 0.7))
-    img[floor:] = img[floor:] * 0.5 + rng.uniform(60, 180, 3) * 0.5
-    for _ in range(rng.integers(3, 8)):
-        x0, y0 = rng.integers(0, w), rng.integers(0, floor)
-        cv2.rectangle(img, (int(x0), int(y0)), (int(x0 + rng.integers(20, w // 4)), int(y0 + rng.integers(10, floor // 2))),
-                      rng.uniform(30, 230, 3).tolist(), -1)
-    img += cv2.GaussianBlur(rng.normal(0, 18, (h, w, 3)).astype(np.float32), (0, 0), 0.8)
-    return img.clip(0, 255).astype(np.uint8)
-
-@dataclass
-class SynthPerson:
-    "Everything fixed about one person in one video."
-    motion: str
-    height: float          # body height in world pixels
-    x0: float              # world x of the pelvis at frame 0
-    ground: float          # world y of the feet
-    speed: float           # world pixels per frame (walk/run)
-    yaw: float             # facing, radians
-    yaw_speed: float       # radians per frame (turn)
-    freq: float            # cycles per frame
-    phase: float
-    amp: float
-    textures: tuple        # skin, shirt, trousers textures
-    annotated: bool = True
-
-@dataclass
-class SynthVideo:
-    "The plan of one video: background, people, camera path, occluders and blurred frames."
-    n_frames: int
-    background: np.ndarray
-    people: list
-    cam_x: np.ndarray      # per frame, world x at the image centre
-    cam_y: float
-    zoom: np.ndarray       # per frame
-    occluders: list        # dicts: x0, speed, width, alpha, texture
-    blur: np.ndarray       # per frame: kernel length (0 = sharp)
-    blur_angle: np.ndarray
-    has_crowd: bool        # whether background people stand in an ignore region
-
-def plan_video(rng: np.random.Generator, cfg: SynthConfig) -> SynthVideo:
-    "Draw the people, camera, occluders and hard frames of one video."
-    W, H = cfg.image_size
-    n = int(rng.integers(cfg.min_frames, cfg.max_frames + 1))
-    bw, bh = int(W * 2.2), int(H * 1.4)
-    bg = _background(rng, bh, bw)
-    pan = rng.uniform(-1.2, 1.2) * (W / 384)
-    cam_x = bw / 2 - pan * n / 2 + pan * np.arange(n) + rng.uniform(-0.1, 0.1) * W
-    zoom = 1.0 + rng.uniform(-0.12, 0.12) * np.sin(np.linspace(0, rng.uniform(1, 3), n))
-    cam_y = bh / 2
-    people = []
-    for k in range(int(rng.integers(cfg.min_people, cfg.max_people + 1))):
-        motion = str(rng.choice(MOTIONS, p=[0.3, 0.2, 0.15, 0.15, 0.2]))
-        small = rng.random() < cfg.p_small
-        height = H * (rng.uniform(0.28, 0.42) if small else rng.uniform(0.5, 0.82))
-        travel = motion in ("walk", "run")
-        direction = rng.choice([-1.0, 1.0])
-        speed = direction * height * (0.012 if motion == "walk" else 0.025) * rng.uniform(0.8, 1.2) if travel else 0.0
-        x_mid = cam_x[n // 2] + rng.uniform(-0.35, 0.35) * W
-        yaw = (direction * rng.uniform(0.9, 1.57)) if travel else rng.uniform(-0.6, 0.6)
-        skin = np.array([rng.uniform(120, 235), rng.uniform(80, 190), rng.uniform(60, 160)])
-        tex = (_texture(rng, 16, 16, skin, "noise"),
-               _texture(rng, 24, 24, rng.uniform(20, 235, 3), str(rng.choice(["stripes", "checks", "noise"]))),
-               _texture(rng, 24, 24, rng.uniform(20, 200, 3), str(rng.choice(["noise", "stripes"]))))
-        people.append(SynthPerson(motion=motion, height=height, x0=x_mid - speed * n / 2,
-                                  ground=cam_y + H * rng.uniform(0.28, 0.46) - (0.12 * H if small else 0.0),
-                                  speed=speed, yaw=yaw, yaw_speed=rng.uniform(0.06, 0.15) * direction if motion == "turn" else 0.0,
-                                  freq=rng.uniform(0.035, 0.06) * (1.6 if motion == "run" else 1.0),
-                                  phase=rng.uniform(0, 2 * math.pi), amp=rng.uniform(0.8, 1.2), textures=tex))
-    has_crowd = False
-    if rng.random() < cfg.p_crowd:   # tiny unannotated people standing in an ignore region
-        cx, gy = cam_x[n // 2] + rng.uniform(-0.4, 0.4) * W, cam_y - H * rng.uniform(0.0, 0.1)
-        for c in range(int(rng.integers(2, 4))):
-            h = H * rng.uniform(0.16, 0.22)
-            tex = tuple(_texture(rng, 16, 16, rng.uniform(40, 220, 3), "noise") for _ in range(3))
-            people.append(SynthPerson("wave" if c % 2 else "turn", h, cx + c * h * 0.45, gy, 0.0, rng.uniform(-1, 1),
-                                      0.05, 0.04, rng.uniform(0, 6), 0.5, tex, annotated=False))
-        has_crowd = True
-    occluders = []
-    if rng.random() < cfg.p_occluder:
-        sp = rng.choice([-1, 1]) * rng.uniform(2.0, 5.0) * (W / 384)
-        occluders.append(dict(x0=cam_x[n // 2] - sp * n * rng.uniform(0.2, 0.5), speed=sp, width=rng.uniform(0.08, 0.2) * W,
-                              alpha=1.0 if rng.random() < 0.5 else rng.uniform(0.45, 0.65),
-                              texture=_texture(rng, 32, 32, rng.uniform(30, 230, 3), "stripes")))
-    blur = np.zeros(n); angle = np.zeros(n)
-    t = 0
-    while t < n:
-        if rng.random() < cfg.p_blur:
-            L = int(rng.integers(1, 4)); blur[t:t + L] = rng.uniform(5, 13) * W / 384; angle[t:t + L] = rng.uniform(0, 180); t += L
-        t += 1
-    return SynthVideo(n, bg, people, cam_x, cam_y, zoom, occluders, blur, angle, has_crowd)
-
-# %% ../nbs/02_synthetic.ipynb #3b7a131f
-PART_GROUP = np.array([0, 1, 1, 0, 1, 0, 2, 2, 2, 2])   # texture per part: 0 skin, 1 shirt, 2 trousers
-
-def _head_colours(p: SynthPerson, t: int, xy: np.ndarray, sc: float, xs: np.ndarray, ys: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    "Colours of head pixels (xs, ys): a sphere turned by the yaw, hair on its back and crown, eyes on its front."
-    yaw = p.yaw + p.yaw_speed * t
-    c, rx, ry = _head_ellipse(xy, sc)
-    u, up = (xs - c[0]) / rx, -(ys - c[1]) / ry            # image right, up
-    w = np.sqrt(np.clip(1 - u ** 2 - up ** 2, 0, None))      # towards the camera
-    sn, cs = math.sin(yaw), math.cos(yaw)
-    fwd, side = -u * sn + w * cs, -u * cs - w * sn          # along the body's forward (+z) and its +x
-    out = skin.copy()
-    hair = (fwd < 0.0) | (up > 0.55)
-    out[hair] = skin[hair] * 0.3
-    eyes = ~hair & (fwd > 0.4) & (np.abs(np.abs(side) - 0.35) < 0.15) & (up > 0.0) & (up < 0.32)
-    out[eyes] = 25.0
-    return out
-OCCLUDER_LABEL = 255
-
-def _project(p: SynthPerson, t: int, v: SynthVideo, cfg: SynthConfig):
-    "Image joints (17, 2), depths (17,) and pixel scale of person `p` at frame `t`."
-    W, H = cfg.image_size
-    pose, lift = pose_at(p.motion, p.phase + 2 * math.pi * p.freq * t, p.amp)
-    yaw = p.yaw + p.yaw_speed * t
-    j3 = rotate_yaw(body_joints(pose), yaw)
-    foot = min(j3[J["left_ankle"], 1], j3[J["right_ankle"], 1])
-    z = v.zoom[t]
-    sc = p.height * z
-    wx = p.x0 + p.speed * t
-    wy = p.ground - (lift - foot) * p.height        # pelvis world y so that the lower foot touches the ground
-    x = (wx - v.cam_x[t]) * z + W / 2 + j3[:, 0] * -sc   # the person's left (+x body) appears on the image right when facing us
-    y = (wy - v.cam_y) * z + H / 2 - j3[:, 1] * sc
-    return np.stack([x, y], -1), j3[:, 2], sc
-
-def _head_ellipse(xy: np.ndarray, sc: float) -> tuple[np.ndarray, float, float]:
-    "Centre and radii (x, y) of the drawn head ellipse of image joints `xy` at pixel scale `sc`."
-    return ((xy[J["head_top"]] + xy[J["head_bottom"]]) / 2, THICKNESS["head"] * sc + 1,
-            0.55 * np.linalg.norm(xy[J["head_top"]] - xy[J["head_bottom"]]) + 1)
-
-def _draw_person(draw: ImageDraw.ImageDraw, xy: np.ndarray, depth: np.ndarray, sc: float, base: int, items: list):
-    "Queue the parts of one person as (depth, draw-callable) items."
-    def cap(a, b, r, lab):
-        pa, pb = tuple(xy[J[a]]), tuple(xy[J[b]])
-        def f():
-            draw.line([pa, pb], fill=lab, width=max(1, int(round(2 * r))))
-            for q in (pa, pb): draw.ellipse([q[0] - r, q[1] - r, q[0] + r, q[1] + r], fill=lab)
-        return f
-    for k, name in enumerate(PARTS):
-        lab = base + k
-        if name == "head":
-            c, rx, ry = _head_ellipse(xy, sc)
-            items.append((depth[J["nose"]] - 0.02, lambda c=c, rx=rx, ry=ry, lab=lab: draw.ellipse([c[0] - rx, c[1] - ry, c[0] + rx, c[1] + ry], fill=lab)))
-        elif name == "torso":
-            quad = [tuple(xy[J[n]]) for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip")]
-            neck = tuple(xy[J["head_bottom"]])
-            items.append((0.0, lambda quad=quad, lab=lab, neck=neck, r=0.04 * sc: (draw.polygon(quad, fill=lab),
-                          draw.ellipse([neck[0] - r, neck[1] - r, neck[0] + r, neck[1] + r], fill=lab))))
-        else:
-            a, b = LIMBS[name]
-            r = THICKNESS[name.rsplit("_", 1)[0]] * sc
-            items.append(((depth[J[a]] + depth[J[b]]) / 2, cap(a, b, r, lab)))
-
-def render_frame(v: SynthVideo, t: int, cfg: SynthConfig) -> tuple[np.ndarray, list]:
-    "Render frame `t`: the RGB image and, per person, (joints (17, 2), visible (17,) bool, body box, head box)."
-    W, H = cfg.image_size
-    z = v.zoom[t]
-    A = np.array([[z, 0, W / 2 - z * v.cam_x[t]], [0, z, H / 2 - z * v.cam_y]])
-    img = cv2.warpAffine(v.background, A, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).astype(np.float32)
-    labels = Image.new("L", (W, H), 0)
-    draw = ImageDraw.Draw(labels)
-    geo, queue = [], []
-    order = sorted(range(len(v.people)), key=lambda i: v.people[i].ground)   # farther people (higher up) first
-    for rank, i in enumerate(order):
-        p = v.people[i]
-        xy, depth, sc = _project(p, t, v, cfg)
-        items = []
-        _draw_person(draw, xy, depth, sc, 1 + len(PARTS) * i, items)
-        queue += [(rank, d, f) for d, f in items]
-        geo.append((i, xy, sc))
-    for rank, d, f in sorted(queue, key=lambda q: (q[0], q[1])): f()
-    for o in v.occluders:
-        if o["alpha"] >= 1.0:
-            x = (o["x0"] + o["speed"] * t - v.cam_x[t]) * z + W / 2
-            draw.rectangle([x, 0, x + o["width"] * z, H], fill=OCCLUDER_LABEL)
-    L = np.asarray(labels)
-    for i, p in enumerate(v.people):
-        base = 1 + len(PARTS) * i
-        ys, xs = np.nonzero((L >= base) & (L < base + len(PARTS)))
-        if len(ys) == 0: continue
-        part = L[ys, xs] - base
-        _, xy, sc = next(g for g in geo if g[0] == i)
-        ox, oy = int(xy[J["left_hip"]].mean()), int(xy[J["left_hip"], 1])
-        col = np.zeros((len(ys), 3), np.float32)
-        for g, tex in enumerate(p.textures):
-            m = PART_GROUP[part] == g
-            th, tw = tex.shape[:2]
-            col[m] = tex[(ys[m] - oy) % th, (xs[m] - ox) % tw]
-        head = part == PARTS.index("head")
-        if head.any(): col[head] = _head_colours(p, t, xy, sc, xs[head], ys[head], col[head])
-        shade = np.where(np.isin(part, [3, 5, 7, 9]), 0.92, 1.0)[:, None]   # forearms and shins a touch darker
-        img[ys, xs] = col * shade
-    for o in v.occluders:
-        x = int((o["x0"] + o["speed"] * t - v.cam_x[t]) * z + W / 2)
-        x0, x1 = max(x, 0), min(x + int(o["width"] * z), W)
-        if x1 <= x0: continue
-        tex = o["texture"]; th, tw = tex.shape[:2]
-        yy, xx = np.mgrid[0:H, x0:x1]
-        patch = tex[yy % th, (xx - x) % tw]
-        img[:, x0:x1] = o["alpha"] * patch + (1 - o["alpha"]) * img[:, x0:x1]
-    if v.blur[t] > 0:
-        k = int(v.blur[t]) | 1
-        kern = np.zeros((k, k), np.float32); kern[k // 2] = 1.0
-        rot = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), float(v.blur_angle[t]), 1.0)
-        kern = cv2.warpAffine(kern, rot, (k, k)); kern /= kern.sum()
-        img = cv2.filter2D(img, -1, kern)
-    out = []
-    for i, xy, sc in sorted(geo):
-        p = v.people[i]
-        base = 1 + len(PARTS) * i
-        inside = (xy[:, 0] >= 0) & (xy[:, 0] <= W - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= H - 1)
-        xi, yi = np.clip(np.round(xy[:, 0]).astype(int), 0, W - 1), np.clip(np.round(xy[:, 1]).astype(int), 0, H - 1)
-        front = L[yi, xi].astype(int) - base
-        vis = np.array([inside[j] and front[j] in [PARTS.index(q) for q in JOINT_PARTS[n]] for j, n in enumerate(KEYPOINT_NAMES)])
-        vis[list(UNANNOTATED_KEYPOINTS)] = False
-        pad = THICKNESS["thigh"] * sc
-        lo, hi = xy.min(0) - pad, xy.max(0) + pad
-        lo, hi = np.maximum(lo, 0), np.minimum(hi, [W - 1, H - 1])
-        hc = (xy[J["head_top"]] + xy[J["head_bottom"]]) / 2
-        hr = 0.6 * np.linalg.norm(xy[J["head_top"]] - xy[J["head_bottom"]])
-        out.append((xy, vis, np.concatenate([lo, hi - lo]), np.array([hc[0] - hr, hc[1] - hr, 2 * hr, 2 * hr])))
-    return img.clip(0, 255).astype(np.uint8), out
 
 # %% ../nbs/02_synthetic.ipynb #6f450bc1
 def labelled_frames(n: int, cfg: SynthConfig, split: str) -> np.ndarray:
@@ -422,29 +89,6 @@ def _write_video(args) -> tuple[str, str, int]:
     write_json_atomic(out / "annotations" / split / f"{video.name}.json", annotation_dict(video))
     return split, video.name, len(video.frames)
 
-def _link(src: Path, dst: Path):
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.exists(): dst.unlink()
-    try: os.link(src, dst)
-    except OSError: shutil.copyfile(src, dst)
-
-def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release: int) -> Path:
-    "Rewrite a PoseTrack18-format root as a PoseTrack17 (`release=17`) or PoseTrack21 (`release=21`) root."
-    from cdpose.dataset import load_posetrack
-    src, out = Path(pt18_root), Path(out)
-    out.mkdir(parents=True, exist_ok=True); (out / INCOMPLETE).write_text(f"cdpose.synthetic is writing this PoseTrack{release} variant\n")
-    for split in ("train", "val"):
-        if not (src / "annotations" / split).is_dir(): continue
-        for v in load_posetrack(src, split, check_images=False, progress=False).videos:
-            for f in v.frames:
-                old = src / f.file_name
-                if release == 17: f.file_name = f"images/bonn_5sec/{v.name}/{f.index + 1:08d}.jpg"
-                _link(old, out / f.file_name)
-            v.format = f"posetrack{release}"
-            write_json_atomic(out / ANNOTATION_FORMATS[v.format].folder / split / f"{v.name}.json", annotation_dict(v))
-    (out / INCOMPLETE).unlink()
-    return out
-
 def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: SynthConfig = SynthConfig(),
                             workers: int = 1, pt17: str | os.PathLike | None = None,
                             pt21: str | os.PathLike | None = None, progress: bool = True) -> Path:
@@ -470,6 +114,31 @@ def synth_complete(root: str | os.PathLike) -> bool:
     "Whether `root` holds a finished SynthPoseTrack generation (its marker, written last, is there); an unfinished one is regenerated."
     return (Path(root) / "synth.json").is_file() and not (Path(root) / INCOMPLETE).exists()
 
+# %% ../nbs/02_synthetic.ipynb #5ce0a015
+def _link(src: Path, dst: Path):
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists(): dst.unlink()
+    try: os.link(src, dst)
+    except OSError: shutil.copyfile(src, dst)
+
+def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release: int) -> Path:
+    "Rewrite a PoseTrack18-format root as a PoseTrack17 (`release=17`) or PoseTrack21 (`release=21`) root."
+    from cdpose.dataset import load_posetrack
+    src, out = Path(pt18_root), Path(out)
+    out.mkdir(parents=True, exist_ok=True); (out / INCOMPLETE).write_text(f"cdpose.synthetic is writing this PoseTrack{release} variant\n")
+    for split in ("train", "val"):
+        if not (src / "annotations" / split).is_dir(): continue
+        for v in load_posetrack(src, split, check_images=False, progress=False).videos:
+            for f in v.frames:
+                old = src / f.file_name
+                if release == 17: f.file_name = f"images/bonn_5sec/{v.name}/{f.index + 1:08d}.jpg"
+                _link(old, out / f.file_name)
+            v.format = f"posetrack{release}"
+            write_json_atomic(out / ANNOTATION_FORMATS[v.format].folder / split / f"{v.name}.json", annotation_dict(v))
+    (out / INCOMPLETE).unlink()
+    return out
+
+# %% ../nbs/02_synthetic.ipynb #5ce0a017
 def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06, false_boxes: bool = True) -> Path:
     "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."
     rng = np.random.default_rng(seed)

@@ -52,6 +52,7 @@ class VideoFrames:
         except av.error.FFmpegError as e: raise DataError(self.path, f"frame {k}", f"cannot decode the video ({e})") from None
         if k < len(self): raise DataError(self.path, "", f"only {k} of its {len(self)} frames could be decoded (truncated file?)")
 
+# %% ../nbs/10a_video_io.ipynb #f1d00001
 def _frame_number(name: str) -> int | None:
     m = re.search(r"(\d+)$", Path(name).stem)
     return int(m.group(1)) if m else None

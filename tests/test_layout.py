@@ -4,10 +4,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOORS = [["keypoints", "settings"],                          # the ground: the joint schema, the site settings
+FLOORS = [["keypoints", "settings", "files"],                 # the ground: the joint schema, the site settings, file errors and writes
           ["data"],                                            # PoseTrack formats: readers, writers, the registry
           ["dataset"],                                         # a data set on disk: layouts, checks, loading, detection files
-          ["clips", "synthetic", "video_io"],                  # network inputs; the synthetic data set; video files
+          ["clips", "scene", "video_io"],                      # network inputs; the synthetic scene (rendering); video files
+          ["synthetic"],                                       # the synthetic data set (SynthPoseTrack) on disk
           ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
           ["model"],
           ["evaluation", "profiles", "checkpoints", "predict", "step_cost", "invariance"],
