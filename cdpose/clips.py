@@ -21,7 +21,8 @@ from .dataset import Detection, load_rgb
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'UPPER_BODY', 'LOWER_BODY', 'box_center_size', 'crop_transform', 'apply_affine',
-           'invert_affine', 'warp_crop', 'ClipConfig', 'to_tensor', 'to_image', 'ClipSample', 'PoseTrackClips']
+           'invert_affine', 'warp_crop', 'ClipConfig', 'to_tensor', 'to_image', 'clip_window', 'ClipSample',
+           'PoseTrackClips']
 
 # %% ../nbs/01b_clips.ipynb #6ddc6883
 def box_center_size(bbox: np.ndarray, aspect: float, enlarge: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
@@ -91,6 +92,10 @@ def to_image(x: torch.Tensor) -> np.ndarray:
     return (a.clip(0, 1) * 255).round().astype(np.uint8)
 
 # %% ../nbs/01b_clips.ipynb #420b7c86
+def clip_window(t: int, n: int, T: int) -> np.ndarray:
+    "Frames t-T..t+T of an n-frame video, clamped to it: the clip around frame t, in training and in inference alike."
+    return np.clip(np.arange(t - T, t + T + 1), 0, n - 1)
+
 @dataclass
 class ClipSample:
     "Where one sample comes from: video and frame index, and the keyframe box (and track, if known)."
@@ -136,9 +141,8 @@ class PoseTrackClips(torch.utils.data.Dataset):
     def __len__(self) -> int: return len(self.samples)
 
     def clip_frames(self, video: int, frame: int) -> np.ndarray:
-        "Frame indices t-T..t+T of the clip around `frame`, clamped to the video."
-        n = len(self.videos[video].frames)
-        return np.clip(np.arange(frame - self.cfg.T, frame + self.cfg.T + 1), 0, n - 1)
+        "Frame indices t-T..t+T of the clip around `frame`, clamped to the video (`clip_window`)."
+        return clip_window(frame, len(self.videos[video].frames), self.cfg.T)
 
 # %% ../nbs/01b_clips.ipynb #c11b0002
 @patch

@@ -17,20 +17,20 @@ import torch
 from fastcore.basics import patch
 from tqdm import tqdm
 
-from .keypoints import FLIP_PERMUTATION, draw_skeleton, input_to_heatmap_scale
+from .keypoints import draw_skeleton, input_to_heatmap_scale
 from .data import DataError, Frame, Person, Video, posetrack18_image_id, read_video, video_number
 from .dataset import Detection, check_video, load_detections
-from .clips import box_center_size, crop_transform, to_tensor, warp_crop
+from .clips import box_center_size, clip_window, crop_transform, to_tensor, warp_crop
 from .fusion import align_to_keyframe
 from .backbone import CheckpointError
 from .model import CDPose
-from .predict import heatmaps_to_persons, predict_heatmaps, flip_transforms
+from .predict import flip_average, heatmaps_to_persons, predict_heatmaps, flip_transforms
 from .checkpoints import load_trained
 from .video_io import VideoFrames, AtomicVideoWriter, open_frames
 from .evaluation import write_predictions
 
 # %% auto #0
-__all__ = ['ENGINES', 'box_iou', 'link_tracks', 'annotated_boxes', 'whole_frame_boxes', 'CropJob', 'clip_window', 'plan_crops',
+__all__ = ['ENGINES', 'box_iou', 'link_tracks', 'annotated_boxes', 'whole_frame_boxes', 'CropJob', 'plan_crops',
            'BackboneCounter', 'Predictor', 'track_color', 'draw_predictions', 'frames_as_video', 'predict_to_files',
            'check_predict_options']
 
@@ -85,10 +85,6 @@ class CropJob:
     bbox: np.ndarray
     score: float = 1.0
     output: bool = True
-
-def clip_window(t: int, n: int, T: int) -> np.ndarray:
-    "Frames t-T..t+T of an n-frame video, clamped to it as in training (`PoseTrackClips.clip_frames`)."
-    return np.clip(np.arange(t - T, t + T + 1), 0, n - 1)
 
 def _interpolate_box(seen: dict[int, np.ndarray], frames: np.ndarray, g: int) -> np.ndarray:
     i = int(np.searchsorted(frames, g))
@@ -243,16 +239,21 @@ def _keyframe_heatmaps(self: Predictor, hm, M, hmf):
     else:
         out = self.model.fusion(align_to_keyframe(hm, M, self.input_size))
         outf = None if hmf is None else self.model.fusion(align_to_keyframe(hmf, flip_transforms(M, self.input_size[1]), self.input_size))
-    if outf is not None: out = (out + outf.flip(-1)[:, torch.as_tensor(FLIP_PERMUTATION, device=out.device)]) / 2
+    if outf is not None: out = flip_average(out, outf)
     return out
+
+@patch
+def _key_batches(self: Predictor, keys: list[CropJob], T: int):
+    "Keyframes in batches whose clips (2T+1 crops each) fill `batch_size` crops."
+    per = max(1, self.batch_size // (2 * T + 1))
+    return (keys[a:a + per] for a in range(0, len(keys), per))
 
 @patch
 @torch.no_grad()
 def _fuse(self: Predictor, keys: list[CropJob], cache, n: int, T: int) -> list[Person]:
     "The persons of keyframes `keys`: each window assembled from the cache, warped into the keyframe crop and fused."
-    out, per = [], max(1, self.batch_size // (2 * T + 1))
-    for a in range(0, len(keys), per):
-        chunk = keys[a:a + per]
+    out = []
+    for chunk in self._key_batches(keys, T):
         wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w] for k in chunk for w in [clip_window(k.frame, n, T)]]
         hm = torch.stack([torch.stack([e[0] for e in win]) for win in wins])
         hmf = torch.stack([torch.stack([e[1] for e in win]) for win in wins]) if self.flip else None
@@ -288,9 +289,8 @@ def _naive(self: Predictor, frames, jobs, n, T):
 @torch.no_grad()
 def _naive_predict(self: Predictor, keys: list[CropJob], images, n: int, T: int) -> list[Person]:
     "The persons of keyframes `keys` through the whole model, each window cropped at its keyframe box."
-    out, per = [], max(1, self.batch_size // (2 * T + 1))
-    for a in range(0, len(keys), per):
-        chunk = keys[a:a + per]
+    out = []
+    for chunk in self._key_batches(keys, T):
         Ms = np.stack([self.transform_of(k.bbox) for k in chunk])
         clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)]) for k, M in zip(chunk, Ms)])
         heat = predict_heatmaps(self.model, clips.to(self.device), None, self.flip)

@@ -20,17 +20,21 @@ from .model import CDPose
 from .evaluation import PoseTrackAP, evaluate_pckh
 
 # %% auto #0
-__all__ = ['predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model',
+__all__ = ['flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model',
            'evaluate_predictions']
 
 # %% ../nbs/09c_predict.ipynb #ceb134ac
+def flip_average(heatmaps: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
+    "The flip test: heatmaps (B, K, h, w) averaged with those of the mirrored crops, mirrored back (left and right joints swapped)."
+    return (heatmaps + flipped.flip(-1)[:, torch.as_tensor(FLIP_PERMUTATION, device=heatmaps.device)]) / 2
+
 @torch.no_grad()
 def predict_heatmaps(model: CDPose, images: torch.Tensor, transforms: torch.Tensor | None = None, flip: bool = False) -> torch.Tensor:
     "Keyframe heatmaps (B, K, h, w) for clips (B, F, 3, H, W), optionally averaged with the flip test."
     out = model(images, transforms)["output"]
     if flip:
         fl = model(images.flip(-1), None if transforms is None else flip_transforms(transforms, images.shape[-1]))["output"]
-        out = (out + fl.flip(-1)[:, torch.as_tensor(FLIP_PERMUTATION, device=out.device)]) / 2
+        out = flip_average(out, fl)
     return out
 
 def flip_transforms(M: torch.Tensor, width: int) -> torch.Tensor:

@@ -100,7 +100,7 @@ class TransformEncoder(nn.Module):
         return self.head(self.attn(self.tokens(f)).mean(1)).view(-1, 2, 3)
 
 def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
-    "A(D(Z), S): warp canonical heatmaps (B, K, h, w) by the affine transforms S (B, 2, 3)."
+    "A(D(Z), S): warp canonical heatmaps (B, K, h, w) (or any maps) by the affine transforms S (B, 2, 3), zeros outside."
     grid = F.affine_grid(S.to(canonical.dtype), list(canonical.shape), align_corners=False)
     return F.grid_sample(canonical, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -172,9 +172,8 @@ def random_similarity(n: int, max_rotation: float = 30.0, max_scale: float = 0.2
     return torch.stack([torch.stack([c, -si, t[0]], -1), torch.stack([si, c, t[1]], -1)], 1)
 
 def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside)."
-    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside): the warp A, applied to pixels."
+    return affine_warp(images, theta)
 
 def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor) -> torch.Tensor:
     "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch."

@@ -16,7 +16,7 @@ from .data import atomic_file, write_json_atomic
 __all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers', 'ExperimentError',
            'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'write_index',
            'row_results', 'final_result', 'evaluation_label', 'seed_spread', 'spread_note', 'budget_note',
-           'profile_label', 'make_rehearsal_site', 'experiment_site']
+           'profile_label', 'dataset_label', 'table_notes', 'make_rehearsal_site', 'experiment_site']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -246,6 +246,18 @@ def profile_label(profile: str, rehearse: bool = False, from_scratch: bool = Fal
     "The profile as tables name it: a rehearsal or a run without COCO-pretrained weights says so."
     if rehearse: return f"{profile} (rehearsal: paper-size models for one step on SynthPoseTrack, random-valued checkpoints; numbers mean nothing)"
     return f"{profile} (from scratch: no COCO-pretrained weights)" if from_scratch and profile == "paper" else profile
+
+def dataset_label(site: dict, release: str) -> str:
+    "The data a table's numbers come from, named as every table names it (`site`: what `experiment_site` wrote)."
+    if site["synthetic"] and not site["rehearsal"]: return "SynthPoseTrack (synthetic; not PoseTrack)"
+    return f"SynthPoseTrack in the PoseTrack{release} layout (rehearsal site)" if site["rehearsal"] else site["releases"][release]["root"]
+
+def table_notes(profile: str, trained: dict) -> tuple[str, str]:
+    "The notes every results table ends with: the tiny profile's warning, and the stage-1 deviation when the models began from it."
+    tiny = " Tiny-profile numbers mean nothing: the tiny profile exists to exercise the code." if profile == "tiny" else ""
+    deviation = (" Deviation from the paper: a single-frame stage 1 stands in for COCO pre-training; it is the baseline, and the full "
+                 "model starts from it." if trained.get("stage1") else "")
+    return tiny, deviation
 
 # %% ../nbs/13_tables.ipynb #13a0c004
 def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:

@@ -48,3 +48,14 @@ def test_no_circle():
         for d in sorted(g[m]): visit(d, path + [m])
         state[m] = "done"
     for m in g: visit(m, [])
+
+def test_modules_and_exported_cells_are_small():
+    "One idea per module and one step per cell (issue 14): no module of cdpose/ over 400 lines, no exported cell over 60."
+    big, cells = [], []
+    for p in sorted((ROOT / "cdpose").glob("*.py")):
+        if p.name.startswith("_"): continue
+        lines = p.read_text().splitlines()
+        if len(lines) > 400: big.append(f"{p.name}: {len(lines)} lines")
+        marks = [i for i, l in enumerate(lines) if l.startswith("# %%")] + [len(lines)]
+        cells += [f"{p.name}:{a + 1} ({lines[a]}): {b - a - 1} lines" for a, b in zip(marks, marks[1:]) if b - a - 1 > 60]
+    assert not big and not cells, big + cells
