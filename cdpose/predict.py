@@ -57,6 +57,7 @@ def heatmaps_to_persons(heatmaps: torch.Tensor, transforms: np.ndarray, hm_scale
                           score=float(sc[b].mean() * (box_scores[b] if box_scores is not None else 1.0)), keypoint_scores=sc[b]))
     return out
 
+# %% ../nbs/09c_predict.ipynb #9c0d0a01
 @torch.no_grad()
 def predict_dataset(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, device: str = "cpu", flip: bool = False,
                     progress: bool = False) -> dict[int, list[Person]]:
