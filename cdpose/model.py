@@ -54,6 +54,7 @@ class LossConfig:
     topk: int | None = 8            # positions per heatmap in L_t (None: the exact double sum); 8 holds ~27% of a sigma-2 peak (05_trajectory)
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
+    ls_translation: float = 0.0     # ... and translation (normalised units; 0: none, as the paper's L_s: rotation and scale)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
         terms["c"] = continuity_loss(Z[:, key - cfg.delta], Z[:, key], Z[:, key + cfg.delta], cfg.alpha, cfg.lc_printed)
         weights["c"] = cfg.lambda_c
     if Z is not None and cfg.lambda_s > 0:
-        theta = batch["ls_transform"].to(images) if "ls_transform" in batch else random_similarity(B, cfg.ls_rotation, cfg.ls_scale, generator, images.device)
+        theta = batch["ls_transform"].to(images) if "ls_transform" in batch else random_similarity(B, cfg.ls_rotation, cfg.ls_scale, generator, images.device, cfg.ls_translation)
         terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], model.encode(transform_images(images[:, key], theta))), cfg.lambda_s
     if cfg.lambda_t > 0 and Fr > 1:
         terms["t"], weights["t"] = tpdi_loss(out["heatmaps"], images, cfg.topk), cfg.lambda_t

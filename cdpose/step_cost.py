@@ -51,7 +51,7 @@ def step_breakdown(model: CDPose, batch: dict, loss: LossConfig, device="cpu", s
     feats.requires_grad_()
     with torch.no_grad(), _autocast(device, bf16): h0 = model.space(feats)["heatmaps"].float() if model.space is not None else model.head(feats).float()
     hm = h0.reshape(B, Fr, *h0.shape[1:]).requires_grad_()
-    theta = random_similarity(B, loss.ls_rotation, loss.ls_scale, None, images.device)
+    theta = random_similarity(B, loss.ls_rotation, loss.ls_scale, None, images.device, loss.ls_translation)
     def part(fn):
         def run():
             with _autocast(device, bf16): y = fn()

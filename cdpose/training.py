@@ -34,9 +34,9 @@ _all_ = ['site_config']
 __all__ = ['Trainer', 'train', 'site_config']
 
 # %% ../nbs/09_training.ipynb #1bb17485
-def _ls_draw(rotation: float, scale: float, g: torch.Generator) -> torch.Tensor:
+def _ls_draw(rotation: float, scale: float, translation: float, g: torch.Generator) -> torch.Tensor:
     "One L_s transform (`random_similarity`) drawn from `g`: what the training clips carry (a function, so data workers can pickle it)."
-    return random_similarity(1, rotation, scale, g)[0]
+    return random_similarity(1, rotation, scale, g, max_translation=translation)[0]
 
 def _param_groups(model: torch.nn.Module, st: StageConfig) -> list[dict]:
     "AdamW groups: weight decay on matrices (not position embeddings, norms, biases); the backbone at lr * `backbone_lr_mult`."
@@ -98,7 +98,7 @@ def _loader(self: Trainer, stage: int, epoch: int, start_batch: int):
     ds = getattr(self, f"_ds{stage}", None)
     if ds is None:
         ds = PoseTrackClips(self.train_data.videos, clip, train=True, seed=cfg.seed + stage, cache_images=cfg.cache_images,
-                            ls_sampler=partial(_ls_draw, cfg.loss.ls_rotation, cfg.loss.ls_scale))
+                            ls_sampler=partial(_ls_draw, cfg.loss.ls_rotation, cfg.loss.ls_scale, cfg.loss.ls_translation))
         setattr(self, f"_ds{stage}", ds)
     ds.set_epoch(epoch)
     if stage_cfg.batch_size % self.world: raise ValueError(f"stage{stage}.batch_size {stage_cfg.batch_size} is not divisible by {self.world} processes")
