@@ -63,6 +63,7 @@ def invariance_probe(model: CDPose, crops: torch.Tensor, groups: torch.Tensor, c
     between a crop's Z and its transformed copy's, against another video's crop."""
     model = model.eval()
     g = torch.Generator().manual_seed(seed)
+    if len(groups.unique()) < 2: groups = torch.arange(len(crops)) * 2 // len(crops)   # one video: its two halves stand in for two
     order = torch.argsort(groups, stable=True)
     crops, groups = crops[order], groups[order]
     theta = random_similarity(len(crops) * copies, max_rotation, max_scale, g, max_translation=max_translation)
