@@ -158,7 +158,9 @@ def test_full_disk_in_synth_names_the_file(tmp_path, monkeypatch, capsys):
 # -- Ctrl-C, SIGTERM, --debug -----------------------------------------------------------------------------------
 
 def _interrupt(args, ready, sig=signal.SIGINT, delay=1.0):
-    p = subprocess.Popen([str(Path(sys.executable).parent / "cdpose"), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # as from a terminal: Ctrl-C's default action even when the test runner was started in the background (which ignores SIGINT)
+    p = subprocess.Popen([str(Path(sys.executable).parent / "cdpose"), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     t0 = time.time()
     while not ready() and p.poll() is None and time.time() - t0 < 120: time.sleep(0.05)
     time.sleep(delay); p.send_signal(sig)

@@ -164,7 +164,8 @@ def test_interrupted_run_leaves_no_output_file(data, checkpoint, tmp_path):
         out = tmp_path / f"out_{sig.name}"
         proc = subprocess.Popen([str(EXE / "cdpose"), "predict", "--checkpoint", str(checkpoint), "--frames", str(long), "--whole-frame",
                                  "--out", str(out), "--batch-size", "1", "--quiet", "--device", "cpu"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"),
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # Ctrl-C as from a terminal
         t0 = time.time()
         while time.time() - t0 < 60 and proc.poll() is None and not (out.is_dir() and any(out.glob(".*.mp4.*.tmp"))): time.sleep(0.005)
         assert proc.poll() is None, "the run ended before it could be interrupted"
