@@ -243,31 +243,29 @@ def _keyframe_heatmaps(self: Predictor, hm, M, hmf):
     return out
 
 @patch
-def _key_batches(self: Predictor, keys: list[CropJob], T: int):
-    "Keyframes in batches whose clips (2T+1 crops each) fill `batch_size` crops."
-    per = max(1, self.batch_size // (2 * T + 1))
-    return (keys[a:a + per] for a in range(0, len(keys), per))
+def _batched_persons(self: Predictor, keys: list[CropJob], T: int, heatmaps_of) -> list[Person]:
+    """The persons of keyframes `keys`, in batches whose clips (2T+1 crops each) fill `batch_size` crops: `heatmaps_of(batch)`
+    gives a batch's keyframe heatmaps (B, K, h, w) and crop transforms; keypoints are read off in the image, with the boxes."""
+    per, out = max(1, self.batch_size // (2 * T + 1)), []
+    for a in range(0, len(keys), per):
+        batch = keys[a:a + per]
+        heat, key_transforms = heatmaps_of(batch)
+        persons = heatmaps_to_persons(heat, key_transforms, self.hm_scale, [k.track for k in batch], np.array([k.score for k in batch]))
+        for p, k in zip(persons, batch): p.bbox = k.bbox.copy()
+        out += persons
+    return out
 
 @patch
 @torch.no_grad()
 def _fuse(self: Predictor, keys: list[CropJob], cache, n: int, T: int) -> list[Person]:
     "The persons of keyframes `keys`: each window assembled from the cache, warped into the keyframe crop and fused."
-    out = []
-    for chunk in self._key_batches(keys, T):
-        wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w] for k in chunk for w in [clip_window(k.frame, n, T)]]
+    def heatmaps_of(batch):
+        wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w] for k in batch for w in [clip_window(k.frame, n, T)]]
         hm = torch.stack([torch.stack([e[0] for e in win]) for win in wins])
         hmf = torch.stack([torch.stack([e[1] for e in win]) for win in wins]) if self.flip else None
         Ms = np.stack([[e[2] for e in win] for win in wins])
-        heat = self._keyframe_heatmaps(hm, torch.as_tensor(Ms, dtype=torch.float64, device=self.device), hmf)
-        out += self._persons(heat, Ms[:, T], chunk)
-    return out
-
-@patch
-def _persons(self: Predictor, heat, key_transforms, keys: list[CropJob]) -> list[Person]:
-    "Image-space persons from keyframe heatmaps (B, K, h, w) and the keyframes' crop transforms, with their boxes."
-    ps = heatmaps_to_persons(heat, key_transforms, self.hm_scale, [k.track for k in keys], np.array([k.score for k in keys]))
-    for p, k in zip(ps, keys): p.bbox = k.bbox.copy()
-    return ps
+        return self._keyframe_heatmaps(hm, torch.as_tensor(Ms, dtype=torch.float64, device=self.device), hmf), Ms[:, T]
+    return self._batched_persons(keys, T, heatmaps_of)
 
 # %% ../nbs/10_inference.ipynb #4c1a000a
 @patch
@@ -289,14 +287,12 @@ def _naive(self: Predictor, frames, jobs, n, T):
 @torch.no_grad()
 def _naive_predict(self: Predictor, keys: list[CropJob], images, n: int, T: int) -> list[Person]:
     "The persons of keyframes `keys` through the whole model, each window cropped at its keyframe box."
-    out = []
-    for chunk in self._key_batches(keys, T):
-        Ms = np.stack([self.transform_of(k.bbox) for k in chunk])
-        clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)]) for k, M in zip(chunk, Ms)])
-        heat = predict_heatmaps(self.model, clips.to(self.device), None, self.flip)
+    def heatmaps_of(batch):
+        Ms = np.stack([self.transform_of(k.bbox) for k in batch])
+        clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)]) for k, M in zip(batch, Ms)])
         self.stats["backbone_crops"] += clips.shape[0] * clips.shape[1] * (2 if self.flip else 1)
-        out += self._persons(heat, Ms, chunk)
-    return out
+        return predict_heatmaps(self.model, clips.to(self.device), None, self.flip), Ms
+    return self._batched_persons(keys, T, heatmaps_of)
 
 # %% ../nbs/10_inference.ipynb #4415a79d
 def track_color(track: int) -> tuple[int, int, int]:
