@@ -6,13 +6,11 @@ measures how far a model does so: how much of a crop's transformation can be rea
 
 # %% ../nbs/07a_invariance.ipynb #a1c0e001
 from __future__ import annotations
-import math
-
 import pandas as pd
 import torch
 
 from .model import CDPose
-from .semantic import random_similarity, transform_images
+from .semantic import latent_distance, random_similarity, transform_images
 
 # %% auto #0
 __all__ = ['PROBE_TARGETS', 'similarity_parameters', 'ridge_r2', 'transformed_outputs', 'invariance_probe']
@@ -74,7 +72,7 @@ def invariance_probe(model: CDPose, crops: torch.Tensor, groups: torch.Tensor, c
     rows = [{"features": f"{k} ({out[k].shape[1]} numbers)", **dict(zip(PROBE_TARGETS, ridge_r2(out[k][fit], y[fit], out[k][~fit], y[~fit]).tolist()))}
             for k in ("Z", "S") if out[k] is not None]
     z0 = transformed_outputs(model, crops)["Z"]
-    other = torch.roll(z0, len(z0) // 2, 0)                          # half-way along the video-sorted crops: another video
-    dist = lambda a, b: ((a - b).norm(dim=1) / math.sqrt(a.shape[1])).mean().item()
-    distances = {"transformed copy": dist(z0.repeat_interleave(copies, 0), out["Z"]), "another person": dist(z0, other)}
+    other = torch.roll(z0, len(z0) // 2, 0)                          # half-way along the video-sorted crops: another video, as a rule
+    distances = {"transformed copy": latent_distance(z0.repeat_interleave(copies, 0), out["Z"]).mean().item(),
+                 "another person": latent_distance(z0, other).mean().item()}
     return pd.DataFrame(rows).round(3), distances

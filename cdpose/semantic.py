@@ -16,8 +16,8 @@ from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
 __all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'SemanticEncoder',
-           'TransformEncoder', 'affine_warp', 'SemanticDecoder', 'SemanticAlignmentSpace', 'continuity_loss',
-           'random_similarity', 'transform_images', 'spatial_consistency_loss']
+           'TransformEncoder', 'affine_warp', 'SemanticDecoder', 'SemanticAlignmentSpace', 'latent_distance',
+           'continuity_loss', 'random_similarity', 'transform_images', 'spatial_consistency_loss']
 
 # %% ../nbs/04_semantic_space.ipynb #5f51177a
 @dataclass
@@ -145,7 +145,7 @@ class SemanticAlignmentSpace(nn.Module):
         return {"Z": z, "S": S, "canonical": canonical, "heatmaps": affine_warp(canonical, S)}
 
 # %% ../nbs/04_semantic_space.ipynb #51b10de6
-def _dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def latent_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     "RMS-normalised Euclidean distance between flattened embeddings (B, ...) -> (B,)."
     a, b = a.flatten(1), b.flatten(1)
     return (a - b).norm(dim=1) / math.sqrt(a.shape[1])
@@ -153,11 +153,11 @@ def _dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def continuity_loss(z_before: torch.Tensor, z_key: torch.Tensor, z_after: torch.Tensor, alpha: float = 0.1,
                     printed: bool = False) -> torch.Tensor:
     "L_c (Eq. 2) for Z at t-δ, t, t+δ (each (B, ...)), averaged over the batch; `printed` uses the paper's printed form."
-    far = _dist(z_before, z_after)
+    far = latent_distance(z_before, z_after)
     if printed:
-        l = F.relu(far - _dist(z_before, z_key) + alpha) + F.relu(far - z_before.flatten(1).norm(dim=1) / math.sqrt(z_before[0].numel()) + alpha)
+        l = F.relu(far - latent_distance(z_before, z_key) + alpha) + F.relu(far - z_before.flatten(1).norm(dim=1) / math.sqrt(z_before[0].numel()) + alpha)
     else:
-        l = F.relu(_dist(z_before, z_key) - far + alpha) + F.relu(_dist(z_key, z_after) - far + alpha)
+        l = F.relu(latent_distance(z_before, z_key) - far + alpha) + F.relu(latent_distance(z_key, z_after) - far + alpha)
     return l.mean()
 
 # %% ../nbs/04_semantic_space.ipynb #3f119850
@@ -177,4 +177,4 @@ def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
 
 def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor) -> torch.Tensor:
     "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch."
-    return _dist(z, z_transformed).mean()
+    return latent_distance(z, z_transformed).mean()
