@@ -104,20 +104,20 @@ def table(args):
     import pandas as pd
     from cdpose.tables import run_label, write_table
     work = Path(args.work)
+    read = lambda name: json.loads((work / name).read_text()) if (work / name).exists() else None   # a job that failed or ran out of time writes no table
     train_rows = [json.loads(p.read_text()) for p in sorted(work.glob("train_*.json"))]
-    infer_rows = json.loads((work / "infer.json").read_text())
-    bd = json.loads((work / "breakdown.json").read_text())
-    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.toy else "cpu (toy sizes)"
+    infer_rows, bd = read("infer.json"), read("breakdown.json")
+    dev = "cpu (toy sizes)" if args.toy else torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     label = run_label("paper" if not args.toy else "toy (CPU test of the GPU check; numbers mean nothing)", "SynthPoseTrack clips (generated)", 0, dev)
-    write_table(pd.DataFrame(train_rows), "benchmark_gpu", args.out, "GPU check: paper-size training throughput and memory", label,
+    if train_rows: write_table(pd.DataFrame(train_rows), "benchmark_gpu", args.out, "GPU check: paper-size training throughput and memory", label,
                 notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
                       "backward and AdamW. bf16 autocast; HRNet-W48 with SyncBatchNorm across processes.")
-    write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", args.out, "GPU check: where a paper-size training step's time goes",
+    if bd: write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", args.out, "GPU check: where a paper-size training step's time goes",
                 label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
                              "timed alone, forward and backward, on the inputs of the same batch (fastest of the timed calls after a "
                              "warm-up); the whole steps include AdamW. L_t rows: the default top-k, then other k and the exact double "
                              "sum over all 64x48 positions (05_trajectory).")
-    write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", args.out, "GPU check: streaming inference against the single-frame baseline",
+    if infer_rows: write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", args.out, "GPU check: streaming inference against the single-frame baseline",
                 label, notes=f"One generated video of {args.frames} frames, every frame annotated, untrained weights (time does not depend on them), "
                              "frames in memory, batches of 64 crops, after a warm-up.")
 
