@@ -55,6 +55,7 @@ class LossConfig:
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
     ls_translation: float = 0.0     # ... and translation (normalised units; 0: none, as the paper's L_s: rotation and scale)
+    ls_margin: float | None = None  # None: L_s as the paper's plain distance; a margin: its contrastive form (07a_invariance)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
         weights["c"] = cfg.lambda_c
     if Z is not None and cfg.lambda_s > 0:
         theta = batch["ls_transform"].to(images) if "ls_transform" in batch else random_similarity(B, cfg.ls_rotation, cfg.ls_scale, generator, images.device, cfg.ls_translation)
-        terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], model.encode(transform_images(images[:, key], theta))), cfg.lambda_s
+        terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], model.encode(transform_images(images[:, key], theta)), cfg.ls_margin), cfg.lambda_s
     if cfg.lambda_t > 0 and Fr > 1:
         terms["t"], weights["t"] = tpdi_loss(out["heatmaps"], images, cfg.topk), cfg.lambda_t
     values = torch.stack([v.detach().float() for v in terms.values()])

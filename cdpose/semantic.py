@@ -175,6 +175,9 @@ def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside): the warp A, applied to pixels."
     return affine_warp(images, theta)
 
-def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor) -> torch.Tensor:
-    "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch."
-    return latent_distance(z, z_transformed).mean()
+def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor, margin: float | None = None) -> torch.Tensor:
+    "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch; with `margin`, "
+    "a contrastive form (not the paper's): Z' must be nearer to Z than the next person's Z in the batch is, by `margin`."
+    d = latent_distance(z, z_transformed)
+    if margin is None: return d.mean()
+    return F.relu(d - latent_distance(z, z.roll(1, 0)) + margin).mean()

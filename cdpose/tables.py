@@ -13,10 +13,11 @@ import pandas as pd
 from .data import atomic_file, write_json_atomic
 
 # %% auto #0
-__all__ = ['REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers', 'ExperimentError',
-           'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'write_index',
-           'row_results', 'final_result', 'evaluation_label', 'seed_spread', 'spread_note', 'budget_note',
-           'profile_label', 'dataset_label', 'table_notes', 'make_rehearsal_site', 'experiment_site']
+__all__ = ['SEED_SUFFIX', 'REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers',
+           'ExperimentError', 'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class',
+           'write_index', 'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread',
+           'ablation_table', 'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes',
+           'make_rehearsal_site', 'experiment_site']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -212,20 +213,38 @@ def evaluation_label(site: dict, release: str, flip: bool) -> str:
     return (f"{'detected boxes (' + Path(dets).name + ')' if dets else 'ground-truth boxes'}, final checkpoint, "
             f"flip test {'on' if flip else 'off'}")
 
+# %% ../nbs/13_tables.ipynb #5eed0a01
+SEED_SUFFIX = " (seed+1)"       # rows.json names a row's second run `<row> (seed+1)`
+
+def seed_rows(ours: pd.DataFrame) -> pd.DataFrame:
+    "The rows of `row_results(...)` over their seeds (`<row>`, `<row> (seed+1)`): mean mAP, each seed's mAP, spread (max - min), count."
+    g = ours.assign(base=ours.row.str.removesuffix(SEED_SUFFIX)).groupby("base", sort=False)["Mean"]
+    return pd.DataFrame({"mean": g.mean(), "per seed": g.apply(list), "spread": g.max() - g.min(), "seeds": g.size()})
+
 def seed_spread(ours: pd.DataFrame) -> pd.Series:
     "|mAP(seed) - mAP(seed + 1)| of every row of `row_results(...)` that was trained with two seeds."
-    m = ours.set_index("row")["Mean"]
-    return pd.Series({r[:-len(" (seed+1)")]: abs(m[r] - m[r[:-len(" (seed+1)")]]) for r in m.index
-                      if r.endswith(" (seed+1)") and r[:-len(" (seed+1)")] in m.index}, dtype=float)
+    s = seed_rows(ours)
+    return s.spread[s.seeds > 1].astype(float)
+
+def ablation_table(ours: pd.DataFrame, table: int, paper: pd.Series, profile: str) -> pd.DataFrame:
+    "Table 5 or 6: each row's ticks, the paper's mAP, and ours as the mean over seeds, each seed's mAP and their spread."
+    from cdpose.model import ABLATIONS
+    s = seed_rows(ours) if len(ours) else pd.DataFrame(columns=["mean", "per seed", "spread", "seeds"])
+    get = lambda row, col: s.loc[row, col] if row in s.index else None
+    return pd.DataFrame([{"row": r.name, **r.ticks, "paper mAP (PoseTrack17 val, ViT-B)": paper.get(r.name),
+                          f"ours mAP ({profile}, mean of seeds)": None if get(r.name, "mean") is None else round(get(r.name, "mean"), 2),
+                          "ours per seed": None if get(r.name, "per seed") is None else " / ".join(f"{v:.2f}" for v in get(r.name, "per seed")),
+                          "ours spread (max - min)": None if get(r.name, "spread") is None else round(get(r.name, "spread"), 2)}
+                         for r in ABLATIONS.values() if r.table == table])
 
 def spread_note(ours: pd.DataFrame) -> str:
     "A sentence on the spread between seeds (or on its absence) for a table's notes."
     s = seed_spread(ours)
     if s.empty: return "One seed per row: the spread between seeds is not measured, so small differences may be noise."
-    rows = ", ".join(f"{r!r} by {d:.2f}" for r, d in s.items())
-    return (f"Spread between seeds: trained twice (seeds s and s+1, same stage-1 network), the mAP differed for {rows}. "
-            f"That is {len(s)} pair(s) of runs, a rough gauge only: treat differences between rows of a few times "
-            f"{max(s.max(), 0.1):.1f} mAP or less as noise.")
+    every = len(s) == ours.row.str.removesuffix(SEED_SUFFIX).nunique()
+    return (f"Spread between seeds: {'every row was' if every else f'{len(s)} row(s) were'} trained twice (seeds s and s+1, same data), "
+            f"and the two mAPs differed by {s.median():.2f} (median) up to {s.max():.2f} ({s.idxmax()!r}). "
+            f"Differences between rows smaller than about {max(s.max(), 0.1):.1f} mAP are noise here.")
 
 def budget_note(runs_dir: str | Path, profile: str, seed: int) -> str:
     "A sentence on the stage-2 budget of the ablation rows against the full model's (and on the CPU profiles' stage 1)."
