@@ -47,10 +47,10 @@ def transformed_outputs(model: CDPose, crops: torch.Tensor, theta: torch.Tensor 
     zs, ss = [], []
     for i in range(0, len(crops), batch_size):
         x = crops[i:i + batch_size]
-        if theta is not None: x = transform_images(x, theta[i:i + batch_size])
+        if theta is not None: x = transform_images(x, theta[i:i + batch_size].to(x.device))
         o = model.frame_outputs(x)
-        zs.append(o["Z"].flatten(1).float())
-        if o["S"] is not None: ss.append(o["S"].flatten(1).float())
+        zs.append(o["Z"].flatten(1).float().cpu())            # the probe itself runs on the CPU, whatever the model's device
+        if o["S"] is not None: ss.append(o["S"].flatten(1).float().cpu())
     return {"Z": torch.cat(zs), "S": torch.cat(ss) if ss else None}
 
 # %% ../nbs/07a_invariance.ipynb #a1c0e005

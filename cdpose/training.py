@@ -68,7 +68,8 @@ class Trainer:
         self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
             dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
-        if str(device).startswith("cuda") and self.world > 1: device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+        if str(device).startswith("cuda") and (self.world > 1 or str(device) == "cuda"):   # set_device needs an index: this process's GPU
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
         self.device = torch.device(device)
         if self.device.type == "cuda": torch.cuda.set_device(self.device)
         self.main = self.rank == 0

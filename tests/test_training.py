@@ -96,3 +96,13 @@ def test_corrupt_and_mismatched_checkpoints(tiny_synth, tmp_path, reference_run)
     assert r.returncode == 2 and "corrupt or unreadable checkpoint" in r.stderr
     r = run_cdpose(*_train_cmd(tiny_synth / "pt18", reference_run)[1:])
     assert r.returncode == 2 and "already holds a run" in r.stderr
+
+def test_a_gpu_named_without_an_index_gets_this_process_gpu(monkeypatch, tmp_path):
+    "`--device cuda` (no index) must not reach torch.cuda.set_device bare, which refuses it: it was the first failure on an H200."
+    import torch
+    from cdpose.training import Trainer
+    from cdpose.profiles import profile
+    seen = []
+    monkeypatch.setattr(torch.cuda, "set_device", seen.append)
+    t = Trainer(profile("tiny"), tmp_path / "no-data", tmp_path / "run", "cuda", progress=False)
+    assert t.device == torch.device("cuda", 0) and seen == [torch.device("cuda", 0)]
