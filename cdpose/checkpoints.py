@@ -19,8 +19,8 @@ from .fusion import FusionConfig
 from .backbone import CheckpointError
 
 # %% auto #0
-__all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'model_config_from', 'load_trained',
-           'run_provenance']
+__all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'config_differences',
+           'model_config_from', 'load_trained', 'run_provenance']
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
 def float_path() -> dict:
@@ -71,9 +71,11 @@ def load_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(f"{path}: not a cdpose training checkpoint (keys: {sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__})")
     return ck
 
-def _diff(a, b, prefix=""):
+def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """Where two configurations (`config_dict`) differ, as 'key: checkpoint A vs now B' lines. An option missing from `a`
+    counts as None, so a run made before an option (defaulting to None) existed is the same configuration."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
+        return [d for k in sorted(set(a) | set(b)) for d in config_differences(a.get(k), b.get(k), f"{prefix}{k}.")]
     return [] if a == b else [f"{prefix[:-1]}: checkpoint {a!r} vs now {b!r}"]
 
 # %% ../nbs/09b_checkpoints.ipynb #9b0c0001

@@ -25,7 +25,7 @@ from .semantic import random_similarity
 from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
 from .settings import load_settings, resolve_dataset, resolve_device
 from .profiles import StageConfig, TrainConfig, apply_recipe, check_config, config_dict, profile, site_config, sync_geometry
-from .checkpoints import _diff, _rng_state, _set_rng_state, data_fingerprint, load_checkpoint, run_provenance, save_atomic
+from .checkpoints import config_differences, _rng_state, _set_rng_state, data_fingerprint, load_checkpoint, run_provenance, save_atomic
 from .predict import evaluate_model
 
 _all_ = ['site_config']
@@ -214,7 +214,7 @@ def _resume_checkpoint(self: Trainer) -> dict:
     last = self.ckpt_dir / "last.pt"
     if not last.exists(): raise CheckpointError(f"{last}: nothing to resume from")
     checkpoint = load_checkpoint(last)
-    diff = _diff(checkpoint["config"], config_dict(self.cfg))
+    diff = config_differences(checkpoint["config"], config_dict(self.cfg))
     if diff: raise CheckpointError(f"{last}: made with another configuration: " + "; ".join(diff[:6]))
     if checkpoint.get("world_size", 1) != self.world: raise CheckpointError(f"checkpoint was written by {checkpoint['world_size']} processes, now {self.world}")
     if checkpoint.get("data_fingerprint") != self.fingerprint:
