@@ -15,7 +15,7 @@ from torch import nn
 from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
-__all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'SemanticEncoder',
+__all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'BlindPool', 'SemanticEncoder',
            'TransformEncoder', 'affine_warp', 'SemanticDecoder', 'SemanticAlignmentSpace', 'latent_distance',
            'continuity_loss', 'random_similarity', 'transform_images', 'spatial_consistency_loss']
 
@@ -32,6 +32,7 @@ class SemanticConfig:
     token_grid: tuple[int, int] = (16, 12)   # (h, w) of the token grid E_Z works on
     decoder_dim: int = 64      # channels of D's upsampling path
     use_S: bool = True         # False: H = D(Z), the "Z only" row of Table 6
+    pooling: str | None = None  # None: E_Z pools tokens by a learned map over positions (ours); "blind": by attention, with no position embedding (07a_invariance)
 
 class MixerBlock(nn.Module):
     "MLP-Mixer block: a token-mixing MLP across the N tokens, then a channel MLP, each pre-norm and residual."
@@ -58,30 +59,46 @@ class AttentionBlock(nn.Module):
 
 # %% ../nbs/04_semantic_space.ipynb #5e4a0001
 class Tokenizer(nn.Module):
-    "F (B, c, h, w) -> tokens (B, gh*gw, d) on the fixed `grid`, with learned position embeddings."
-    def __init__(self, in_channels: int, feature_hw: tuple[int, int], grid: tuple[int, int], dim: int):
+    "F (B, c, h, w) -> tokens (B, gh*gw, d) on the fixed `grid`, with learned position embeddings unless `position=False`."
+    def __init__(self, in_channels: int, feature_hw: tuple[int, int], grid: tuple[int, int], dim: int, position: bool = True):
         super().__init__()
         sh, sw = feature_hw[0] // grid[0], feature_hw[1] // grid[1]
         if sh < 1 or sw < 1 or feature_hw[0] % grid[0] or feature_hw[1] % grid[1]:
             raise ValueError(f"features {feature_hw} cannot be cut into a {grid} token grid")
         self.proj = nn.Conv2d(in_channels, dim, (sh, sw), stride=(sh, sw))
-        self.pos = nn.Parameter(torch.zeros(1, grid[0] * grid[1], dim)); nn.init.trunc_normal_(self.pos, std=0.02)
-    def forward(self, f): return self.proj(f).flatten(2).transpose(1, 2) + self.pos
+        self.pos = None
+        if position: self.pos = nn.Parameter(torch.zeros(1, grid[0] * grid[1], dim)); nn.init.trunc_normal_(self.pos, std=0.02)
+    def forward(self, f):
+        x = self.proj(f).flatten(2).transpose(1, 2)
+        return x if self.pos is None else x + self.pos
+
+class BlindPool(nn.Module):
+    "N learned queries attend over the tokens: a pooling that cannot tell where a token sits (it sees a set, not a grid)."
+    def __init__(self, dim: int, latents: int, heads: int):
+        super().__init__()
+        self.queries = nn.Parameter(torch.zeros(1, latents, dim)); nn.init.trunc_normal_(self.queries, std=0.02)
+        self.norm, self.attn = nn.LayerNorm(dim), nn.MultiheadAttention(dim, heads, batch_first=True)
+    def forward(self, x):                      # (B, T, d) -> (B, N, d)
+        kv = self.norm(x)
+        return self.attn(self.queries.expand(len(x), -1, -1), kv, kv, need_weights=False)[0]
 
 class SemanticEncoder(nn.Module):
     "E_Z (Eq. 1): F -> Z (B, N, d_z) through MHSA blocks, token-mixing pooling to N latents, and Mixer blocks."
     def __init__(self, in_channels: int, feature_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig()):
         super().__init__()
         g = cfg.token_grid
-        self.tokens = Tokenizer(in_channels, feature_hw, g, cfg.dim)
+        blind = cfg.pooling == "blind"
+        if cfg.pooling not in (None, "blind"): raise ValueError(f"SemanticConfig.pooling: {cfg.pooling!r} is not None or 'blind'")
+        self.tokens = Tokenizer(in_channels, feature_hw, g, cfg.dim, position=not blind)
         self.attn = nn.Sequential(*[AttentionBlock(cfg.dim, cfg.heads) for _ in range(cfg.attn_blocks)])
-        self.pool = nn.Linear(g[0] * g[1], cfg.latents)          # token mixing: h*w spatial tokens -> N latents
+        self.pool = BlindPool(cfg.dim, cfg.latents, cfg.heads) if blind else nn.Linear(g[0] * g[1], cfg.latents)   # h*w tokens -> N latents
         self.to_latent = nn.Linear(cfg.dim, cfg.latent_dim)
         self.mixer = nn.Sequential(*[MixerBlock(cfg.latents, cfg.latent_dim) for _ in range(cfg.mixer_blocks)])
         self.norm = nn.LayerNorm(cfg.latent_dim)
     def forward(self, f):
         x = self.attn(self.tokens(f))                               # (B, hw, d)
-        z = self.to_latent(self.pool(x.transpose(1, 2)).transpose(1, 2))   # (B, N, d_z)
+        pooled = self.pool(x) if isinstance(self.pool, BlindPool) else self.pool(x.transpose(1, 2)).transpose(1, 2)
+        z = self.to_latent(pooled)                                  # (B, N, d_z)
         return self.norm(self.mixer(z))
 
 # %% ../nbs/04_semantic_space.ipynb #65251a46
