@@ -224,6 +224,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'cdpose.inference.whole_frame_boxes': ('inference.html#whole_frame_boxes', 'cdpose/inference.py')},
             'cdpose.invariance': { 'cdpose.invariance._ridge': ('invariance.html#_ridge', 'cdpose/invariance.py'),
                                    'cdpose.invariance.invariance_probe': ('invariance.html#invariance_probe', 'cdpose/invariance.py'),
+                                   'cdpose.invariance.keyframe_crops': ('invariance.html#keyframe_crops', 'cdpose/invariance.py'),
                                    'cdpose.invariance.ridge_r2': ('invariance.html#ridge_r2', 'cdpose/invariance.py'),
                                    'cdpose.invariance.similarity_parameters': ( 'invariance.html#similarity_parameters',
                                                                                 'cdpose/invariance.py'),

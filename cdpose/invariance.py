@@ -6,14 +6,19 @@ measures how far a model does so: how much of a crop's transformation can be rea
 
 # %% ../nbs/07a_invariance.ipynb #a1c0e001
 from __future__ import annotations
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import torch
 
+from .clips import ClipConfig, PoseTrackClips
+from .dataset import load_posetrack
 from .model import CDPose
 from .semantic import latent_distance, random_similarity, transform_images
 
 # %% auto #0
-__all__ = ['PROBE_TARGETS', 'similarity_parameters', 'ridge_r2', 'transformed_outputs', 'invariance_probe']
+__all__ = ['PROBE_TARGETS', 'similarity_parameters', 'ridge_r2', 'transformed_outputs', 'invariance_probe', 'keyframe_crops']
 
 # %% ../nbs/07a_invariance.ipynb #a1c0e002
 PROBE_TARGETS = ("translation x", "translation y", "rotation", "log scale")
@@ -76,3 +81,11 @@ def invariance_probe(model: CDPose, crops: torch.Tensor, groups: torch.Tensor, c
     distances = {"transformed copy": latent_distance(z0.repeat_interleave(copies, 0), out["Z"]).mean().item(),
                  "another person": latent_distance(z0, other).mean().item()}
     return pd.DataFrame(rows).round(3), distances
+
+# %% ../nbs/07a_invariance.ipynb #a1c0e006
+def keyframe_crops(root: str | Path, clip: ClipConfig, max_crops: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validation keyframe crops (n, 3, H, W) of the data set at `root` (ground-truth boxes, no augmentation), at most
+    `max_crops` spread evenly over the split, and each crop's video (the probe's groups)."""
+    ds = PoseTrackClips(load_posetrack(root, "val", progress=False).videos, clip, train=False)
+    pick = np.unique(np.linspace(0, len(ds) - 1, min(max_crops, len(ds))).round().astype(int))
+    return torch.stack([ds[int(i)]["images"][clip.T] for i in pick]), torch.tensor([ds.samples[int(i)].video for i in pick])

@@ -43,21 +43,15 @@ def with_s_equivariance(weight: float):
     training.cdpose_loss = loss
 
 def train(a):
-    import numpy as np, torch
     from cdpose.profiles import profile
     from cdpose.training import Trainer
     from cdpose.synthetic import generate_synthposetrack, SynthConfig
-    from cdpose.dataset import load_posetrack
-    from cdpose.clips import PoseTrackClips
     from cdpose.checkpoints import load_trained
-    from cdpose.invariance import invariance_probe
+    from cdpose.invariance import invariance_probe, keyframe_crops
     work = Path(a.work); root = work / "synth" / "pt18"
     if not (root / "annotations").is_dir(): generate_synthposetrack(root, seed=0, config=SynthConfig(), progress=False)
-    base = profile("smoke")
-    ds = PoseTrackClips(load_posetrack(root, "val", progress=False).videos, base.clip, train=False)
-    pick = np.unique(np.linspace(0, len(ds) - 1, min(400, len(ds))).round().astype(int))
-    crops = torch.stack([ds[int(i)]["images"][base.clip.T] for i in pick]).to(a.device)
-    videos = torch.tensor([ds.samples[int(i)].video for i in pick])
+    crops, videos = keyframe_crops(root, profile("smoke").clip, 400)
+    crops = crops.to(a.device)
     out = work / "variants.json"; res = json.loads(out.read_text()) if out.exists() else []
     for name, (sets, eq) in VARIANTS.items():
         if any(r["variant"] == name for r in res): continue
