@@ -229,13 +229,13 @@ def seed_spread(ours: pd.DataFrame) -> pd.Series:
 def ablation_table(ours: pd.DataFrame, table: int, paper: pd.Series, profile: str) -> pd.DataFrame:
     "Table 5 or 6: each row's ticks, the paper's mAP, and ours as the mean over seeds, each seed's mAP and their spread."
     from cdpose.model import ABLATIONS
-    s = seed_rows(ours) if len(ours) else pd.DataFrame(columns=["mean", "per seed", "spread", "seeds"])
-    get = lambda row, col: s.loc[row, col] if row in s.index else None
-    return pd.DataFrame([{"row": r.name, **r.ticks, "paper mAP (PoseTrack17 val, ViT-B)": paper.get(r.name),
-                          f"ours mAP ({profile}, mean of seeds)": None if get(r.name, "mean") is None else round(get(r.name, "mean"), 2),
-                          "ours per seed": None if get(r.name, "per seed") is None else " / ".join(f"{v:.2f}" for v in get(r.name, "per seed")),
-                          "ours spread (max - min)": None if get(r.name, "spread") is None else round(get(r.name, "spread"), 2)}
-                         for r in ABLATIONS.values() if r.table == table])
+    rows = [r for r in ABLATIONS.values() if r.table == table]
+    s = (seed_rows(ours) if len(ours) else pd.DataFrame(columns=["mean", "per seed", "spread"])).reindex([r.name for r in rows])
+    return pd.DataFrame({"row": [r.name for r in rows], **pd.DataFrame([r.ticks for r in rows]).to_dict("list"),
+                         "paper mAP (PoseTrack17 val, ViT-B)": [paper.get(r.name) for r in rows],
+                         f"ours mAP ({profile}, mean of seeds)": s["mean"].astype(float).round(2).tolist(),
+                         "ours per seed": [" / ".join(f"{v:.2f}" for v in p) if isinstance(p, list) else None for p in s["per seed"]],
+                         "ours spread (max - min)": s["spread"].astype(float).round(2).tolist()})
 
 def spread_note(ours: pd.DataFrame) -> str:
     "A sentence on the spread between seeds (or on its absence) for a table's notes."
