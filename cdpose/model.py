@@ -14,7 +14,7 @@ from torch import nn
 from .keypoints import NUM_KEYPOINTS
 from .backbone import build_backbone, head_for
 from .semantic import (SemanticConfig, SemanticAlignmentSpace, continuity_loss, spatial_consistency_loss,
-                             random_similarity, transform_images)
+                             random_similarity, transform_images, affine_warp)
 from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
@@ -56,6 +56,9 @@ class LossConfig:
     ls_scale: float = 0.25          # ... and scale of the transformed copy
     ls_translation: float = 0.0     # ... and translation (normalised units; 0: none, as the paper's L_s: rotation and scale)
     ls_margin: float | None = None  # None: L_s as the paper's plain distance; a margin: its contrastive form (07a_invariance)
+    ls_relative: bool | None = None # True: L_s relative to the distance between people, which D's rescaling cannot game (not the paper's; 07a_invariance)
+    lambda_hs: float | None = None  # weight of L_h on L_s's transformed keyframe copy, its target moved by the same transform (not the paper's; 07a_invariance)
+    hs_original_z: bool | None = None  # True: that copy's heatmaps decoded from the original's Z and the copy's S, A(D(Z), S')
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -164,7 +167,16 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
         weights["c"] = cfg.lambda_c
     if Z is not None and cfg.lambda_s > 0:
         theta = batch["ls_transform"].to(images) if "ls_transform" in batch else random_similarity(B, cfg.ls_rotation, cfg.ls_scale, generator, images.device, cfg.ls_translation)
-        terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], model.encode(transform_images(images[:, key], theta)), cfg.ls_margin), cfg.lambda_s
+        moved = transform_images(images[:, key], theta)
+        if cfg.lambda_hs:           # the moved copy's heatmaps must move with it: with Z' held to Z, only S can carry the transform
+            o = model.frame_outputs(moved)
+            hm = o["heatmaps"]
+            if cfg.hs_original_z:   # Z is invariant, so the original's serves the copy: only S' can know where the copy moved
+                hm = model.space.decoder(Z[:, key])
+                if o["S"] is not None: hm = affine_warp(hm, o["S"])
+            z_moved, terms["hs"], weights["hs"] = o["Z"], heatmap_mse(hm, affine_warp(target[:, key], theta), weight[:, key]), cfg.lambda_hs
+        else: z_moved = model.encode(moved)
+        terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], z_moved, cfg.ls_margin, bool(cfg.ls_relative)), cfg.lambda_s
     if cfg.lambda_t > 0 and Fr > 1:
         terms["t"], weights["t"] = tpdi_loss(out["heatmaps"], images, cfg.topk), cfg.lambda_t
     values = torch.stack([v.detach().float() for v in terms.values()])

@@ -16,8 +16,8 @@ from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
 __all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'BlindPool', 'SemanticEncoder',
-           'TransformEncoder', 'affine_warp', 'SemanticDecoder', 'SemanticAlignmentSpace', 'latent_distance',
-           'continuity_loss', 'random_similarity', 'transform_images', 'spatial_consistency_loss']
+           'CentroidPool', 'TransformEncoder', 'affine_warp', 'SemanticDecoder', 'SemanticAlignmentSpace',
+           'latent_distance', 'continuity_loss', 'random_similarity', 'transform_images', 'spatial_consistency_loss']
 
 # %% ../nbs/04_semantic_space.ipynb #5f51177a
 @dataclass
@@ -33,6 +33,7 @@ class SemanticConfig:
     decoder_dim: int = 64      # channels of D's upsampling path
     use_S: bool = True         # False: H = D(Z), the "Z only" row of Table 6
     pooling: str | None = None  # None: E_Z pools tokens by a learned map over positions (ours); "blind": by attention, with no position embedding (07a_invariance)
+    transform_pooling: str | None = None  # None: E_S averages its tokens (ours); "centroids": it reads where learned attention maps sit (07a_invariance)
 
 class MixerBlock(nn.Module):
     "MLP-Mixer block: a token-mixing MLP across the N tokens, then a channel MLP, each pre-norm and residual."
@@ -104,17 +105,43 @@ class SemanticEncoder(nn.Module):
 # %% ../nbs/04_semantic_space.ipynb #65251a46
 IDENTITY_AFFINE = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
+class CentroidPool(nn.Module):
+    "Soft-argmax pooling: `maps` attention maps over the token grid, each read as the mean and (co)variance of the grid's coordinates under it."
+    def __init__(self, dim: int, grid: tuple[int, int], maps: int = 8):
+        super().__init__()
+        self.logits, self.out_features = nn.Linear(dim, maps), 5 * maps
+        ys, xs = [(torch.arange(n) * 2 + 1) / n - 1 for n in grid]        # token centres in affine_grid's normalised coordinates
+        yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+        x, y = xx.flatten(), yy.flatten()
+        self.register_buffer("moments", torch.stack([x, y, x * x, x * y, y * y], -1), persistent=False)   # (T, 5)
+    def forward(self, tokens):                 # (B, T, d) -> (B, 5 * maps)
+        m = self.logits(tokens).softmax(1).transpose(1, 2) @ self.moments      # (B, maps, 5): E[x], E[y], E[x²], E[xy], E[y²]
+        mx, my = m[..., 0], m[..., 1]
+        cov = m[..., 2:] - torch.stack([mx * mx, mx * my, my * my], -1)
+        return torch.cat([m[..., :2], cov], -1).flatten(1)
+
+def _affine_head(d_in: int, dim: int, norm: bool) -> nn.Sequential:
+    "An MLP to the 6 numbers of an affine transform, its last layer zero so that it starts at the identity."
+    head = nn.Sequential(*([nn.LayerNorm(d_in)] if norm else []), nn.Linear(d_in, dim), nn.GELU(), nn.Linear(dim, 6))
+    nn.init.zeros_(head[-1].weight)
+    with torch.no_grad(): head[-1].bias.copy_(IDENTITY_AFFINE.flatten())
+    return head
+
 class TransformEncoder(nn.Module):
     "E_S: F -> S (B, 2, 3), an affine transform in normalised heatmap coordinates (identity at initialisation)."
     def __init__(self, in_channels: int, feature_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig()):
         super().__init__()
+        if cfg.transform_pooling not in (None, "centroids"):
+            raise ValueError(f"SemanticConfig.transform_pooling: {cfg.transform_pooling!r} is not None or 'centroids'")
         self.tokens = Tokenizer(in_channels, feature_hw, cfg.token_grid, cfg.dim)
         self.attn = AttentionBlock(cfg.dim, cfg.heads)
-        self.head = nn.Sequential(nn.LayerNorm(cfg.dim), nn.Linear(cfg.dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, 6))
-        nn.init.zeros_(self.head[-1].weight)
-        with torch.no_grad(): self.head[-1].bias.copy_(IDENTITY_AFFINE.flatten())
+        self.centroids = CentroidPool(cfg.dim, cfg.token_grid) if cfg.transform_pooling == "centroids" else None
+        if self.centroids is None: self.head = _affine_head(cfg.dim, cfg.dim, norm=True)
+        else: self.centroid_head = _affine_head(self.centroids.out_features, cfg.dim, norm=False)   # its own name: a stage 1 without it still loads
     def forward(self, f):
-        return self.head(self.attn(self.tokens(f)).mean(1)).view(-1, 2, 3)
+        x = self.attn(self.tokens(f))
+        S = self.head(x.mean(1)) if self.centroids is None else self.centroid_head(self.centroids(x))
+        return S.view(-1, 2, 3)
 
 def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     "A(D(Z), S): warp canonical heatmaps (B, K, h, w) (or any maps) by the affine transforms S (B, 2, 3), zeros outside."
@@ -192,9 +219,12 @@ def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside): the warp A, applied to pixels."
     return affine_warp(images, theta)
 
-def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor, margin: float | None = None) -> torch.Tensor:
+def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor, margin: float | None = None,
+                             relative: bool = False) -> torch.Tensor:
     "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch; with `margin`, "
-    "a contrastive form (not the paper's): Z' must be nearer to Z than the next person's Z in the batch is, by `margin`."
+    "a contrastive form (not the paper's): Z' must be nearer to Z than the next person's Z in the batch is, by `margin`; "
+    "`relative` (not the paper's): the mean distance over the mean distance to the next person's Z, which no rescaling of Z changes."
     d = latent_distance(z, z_transformed)
+    if relative: return d.mean() / (latent_distance(z, z.roll(1, 0)).mean() + 1e-6)
     if margin is None: return d.mean()
     return F.relu(d - latent_distance(z, z.roll(1, 0)) + margin).mean()

@@ -63,9 +63,11 @@ def expected_difference_topk(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Ten
 def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, k: int | None = 16) -> torch.Tensor:
     "L_t (Eq. 7) for per-frame heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips."
     B, Fr = heatmaps.shape[:2]
+    if k is not None:       # every pair (t, t+1) of the clip in one batch: one top-k and one cdist instead of 2T
+        pairs = lambda x: (x[:, :-1].flatten(0, 1), x[:, 1:].flatten(0, 1))
+        e = expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k)        # (B * (Fr-1), K)
+        return e.reshape(B, Fr - 1, -1).mean((0, 2)).sum()
     total = heatmaps.new_zeros(())
-    for t in range(Fr - 1):
-        args = (heatmaps[:, t], heatmaps[:, t + 1], images[:, t], images[:, t + 1])
-        e = expected_difference_exact(*args) if k is None else expected_difference_topk(*args, k=k)
-        total = total + e.mean()
+    for t in range(Fr - 1):  # the exact sum holds a (h*w)² matrix per clip: one pair at a time
+        total = total + expected_difference_exact(heatmaps[:, t], heatmaps[:, t + 1], images[:, t], images[:, t + 1]).mean()
     return total

@@ -23,6 +23,42 @@ VARIANTS = {   # name -> (--set overrides of the smoke profile on top of seed 0 
     "S-equivariance 10, contrastive L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", *CONTRASTIVE], 10.0),
     "S-equivariance 10, contrastive L_s 0.1, 2 epochs": (["stage2.epochs=2", *CONTRASTIVE], 10.0)}
 
+MOVED = ["loss.lambda_hs=1.0", "loss.ls_translation=0.15"]   # L_h on the transformed copy too (LossConfig.lambda_hs), its transforms translating
+
+ANCHORED = {   # trained on this machine's CPU: the transformed copy's heatmaps supervised, so a Z held to Z' leaves the transform to S
+    "L_h on the moved copy, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", *MOVED], 0.0),
+    "L_h on the moved copy, paper L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", *MOVED, "loss.lambda_s=0.1"], 0.0),
+    "L_h on the moved copy, paper L_s 1, 0.4 epochs": (["stage2.epochs=0.4", *MOVED, "loss.lambda_s=1.0"], 0.0),
+    "L_h on the moved copy, contrastive L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", *MOVED, *CONTRASTIVE[:2]], 0.0)}
+
+CENTROIDS = "model.semantic.transform_pooling=centroids"    # E_S reads where its attention maps sit (SemanticConfig.transform_pooling)
+
+CENTROID = {   # trained on this machine's CPU: an E_S that can read position, with and without the moved copy's L_h
+    "E_S centroids, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS], 0.0),
+    "E_S centroids, L_h on the moved copy, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED], 0.0),
+    "E_S centroids, L_h on the moved copy, paper L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.lambda_s=0.1"], 0.0),
+    "E_S centroids, L_h on the moved copy, contrastive L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, *CONTRASTIVE[:2]], 0.0),
+    "E_S centroids, L_h on the moved copy, paper L_s 1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.lambda_s=1.0"], 0.0)}
+
+RELATIVE = {   # trained on this machine's CPU: L_s relative to the distance between people, so that no rescaling of Z games it
+    "E_S centroids, L_h on the moved copy, relative L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.ls_relative=True", "loss.lambda_s=0.1"], 0.0),
+    "E_S centroids, L_h on the moved copy, relative L_s 1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.ls_relative=True", "loss.lambda_s=1.0"], 0.0),
+    "relative L_s 1, 0.4 epochs": (["stage2.epochs=0.4", "loss.ls_relative=True", "loss.lambda_s=1.0", "loss.ls_translation=0.15"], 0.0)}
+
+SWAP = [*MOVED, "loss.hs_original_z=True"]   # the moved copy's heatmaps decoded from the original's Z and the copy's S
+
+SWAPPED = {   # trained on this machine's CPU: only S' can place the moved copy's heatmaps
+    "A(D(Z), S') on the moved copy, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", *SWAP], 0.0),
+    "A(D(Z), S') on the moved copy, E_S centroids, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *SWAP], 0.0),
+    "A(D(Z), S') on the moved copy, Z only, 0.4 epochs": (["stage2.epochs=0.4", *SWAP, "model.semantic.use_S=False"], 0.0)}
+
+SWAPPED_LONG = {   # the same at the full model's budget: 0.4 epochs are 57 steps, too few for E_S to learn a regression
+    "A(D(Z), S') on the moved copy, paper L_s 1e-3, 2 epochs": (["stage2.epochs=2", *SWAP], 0.0),
+    "A(D(Z), S') on the moved copy, E_S centroids, paper L_s 1e-3, 2 epochs": (["stage2.epochs=2", CENTROIDS, *SWAP], 0.0)}
+
+VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "relative": RELATIVE, "swapped": SWAPPED,
+                "swapped_long": SWAPPED_LONG}
+
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
     S of a transformed keyframe crop must equal S composed with the transform, S' = S theta (3x3 homogeneous)."""
@@ -53,10 +89,10 @@ def train(a):
     crops, videos = keyframe_crops(root, profile("smoke").clip, 400)
     crops = crops.to(a.device)
     out = work / "variants.json"; res = json.loads(out.read_text()) if out.exists() else []
-    for name, (sets, eq) in VARIANTS.items():
+    for name, (sets, eq) in VARIANT_SETS[a.variants].items():
         if any(r["variant"] == name for r in res): continue
         with_s_equivariance(eq)
-        cfg = profile("smoke", ["seed=0", f"stage1_checkpoint={Path(a.stage1).resolve()}", "num_workers=4", *sets])
+        cfg = profile("smoke", ["seed=0", f"stage1_checkpoint={Path(a.stage1).resolve()}", f"num_workers={a.workers}", *sets])
         run, t = work / "runs" / "".join(c if c.isalnum() else "_" for c in name), time.time()
         Trainer(cfg, root, run, a.device, progress=False).run()
         m = json.loads((run / "manifest.json").read_text())
@@ -92,6 +128,8 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("job", choices=["train", "table"]); p.add_argument("--work", default="runs/ls_variants")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
+    p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants")
+    p.add_argument("--workers", type=int, default=4, help="train: data-loader workers")
     p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
