@@ -20,7 +20,7 @@ from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose', 'NonFiniteLossError', 'heatmap_mse',
-           'cdpose_loss', 'count_params', 'model_complexity']
+           'compose_affine', 'cdpose_loss', 'count_params', 'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -59,6 +59,7 @@ class LossConfig:
     ls_relative: bool | None = None # True: L_s relative to the distance between people, which D's rescaling cannot game (not the paper's; 07a_invariance)
     lambda_hs: float | None = None  # weight of L_h on L_s's transformed keyframe copy, its target moved by the same transform (not the paper's; 07a_invariance)
     hs_original_z: bool | None = None  # True: that copy's heatmaps decoded from the original's Z and the copy's S, A(D(Z), S')
+    lambda_stheta: float | None = None  # with lambda_hs: weight of |S' - sg(S) θ|², S' of the copy held to the original's S composed with θ (not the paper's)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -150,6 +151,10 @@ def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     w = weight[..., None, None]
     return ((pred - target) ** 2 * w).mean()
 
+def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
+    "The 2x3 transform (B, 2, 3) of sampling by `first` after sampling by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
+    return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
+
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     "The training loss and its terms for a clip batch (from `PoseTrackClips`) and the model's outputs."
@@ -175,6 +180,8 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
                 hm = model.space.decoder(Z[:, key])
                 if o["S"] is not None: hm = affine_warp(hm, o["S"])
             z_moved, terms["hs"], weights["hs"] = o["Z"], heatmap_mse(hm, affine_warp(target[:, key], theta), weight[:, key]), cfg.lambda_hs
+            if cfg.lambda_stheta and o["S"] is not None:   # A(A(C, S), θ) = A(C, S θ): the copy's S is known from the original's
+                terms["stheta"], weights["stheta"] = ((o["S"] - compose_affine(out["S"][:, key].detach(), theta)) ** 2).mean(), cfg.lambda_stheta
         else: z_moved = model.encode(moved)
         terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], z_moved, cfg.ls_margin, bool(cfg.ls_relative)), cfg.lambda_s
     if cfg.lambda_t > 0 and Fr > 1:

@@ -56,8 +56,16 @@ SWAPPED_LONG = {   # the same at the full model's budget: 0.4 epochs are 57 step
     "A(D(Z), S') on the moved copy, paper L_s 1e-3, 2 epochs": (["stage2.epochs=2", *SWAP], 0.0),
     "A(D(Z), S') on the moved copy, E_S centroids, paper L_s 1e-3, 2 epochs": (["stage2.epochs=2", CENTROIDS, *SWAP], 0.0)}
 
+REL = ["loss.ls_relative=True", "loss.lambda_s=0.1"]
+STHETA = "loss.lambda_stheta=0.1"
+
+SWAPPED_PLUS = {   # 2 epochs: A(D(Z), S') with a scale-blind L_s that can push Z to invariance, and S' held to sg(S) θ
+    "A(D(Z), S'), relative L_s 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, *REL], 0.0),
+    "A(D(Z), S'), S' = sg(S) θ 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA], 0.0),
+    "A(D(Z), S'), S' = sg(S) θ 0.1, relative L_s 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, *REL], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "relative": RELATIVE, "swapped": SWAPPED,
-                "swapped_long": SWAPPED_LONG}
+                "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
