@@ -59,6 +59,7 @@ class LossConfig:
     ls_relative: bool | None = None # True: L_s relative to the distance between people, which D's rescaling cannot game (not the paper's; 07a_invariance)
     lambda_hs: float | None = None  # weight of L_h on L_s's transformed keyframe copy, its target moved by the same transform (not the paper's; 07a_invariance)
     hs_original_z: bool | None = None  # True: that copy's heatmaps decoded from the original's Z and the copy's S, A(D(Z), S')
+    ls_features_fixed: bool | None = None  # True: L_s trains E_Z only, on features it cannot change, so the backbone keeps the position for E_S (not the paper's)
     lambda_stheta: float | None = None  # with lambda_hs: weight of |S' - sg(S) θ|², S' of the copy held to the original's S composed with θ (not the paper's)
 
 # %% ../nbs/07_model.ipynb #a0de0001
@@ -118,10 +119,10 @@ class CDPose(nn.Module):
         self.fusion = HeatmapFusion(cfg.heatmap_size, cfg.num_joints, cfg.fusion_cfg) if cfg.fusion else None
 
     def frame_outputs(self, x: torch.Tensor) -> dict:
-        "Per-frame outputs for crops (N, 3, H, W): heatmaps H (N, K, h, w), Z and S when the space is on, `classic` beside it."
+        "Per-frame outputs for crops (N, 3, H, W): heatmaps H (N, K, h, w), Z and S when the space is on, `classic` beside it, features F."
         f = self.backbone(x)
-        if self.space is None: return {"heatmaps": self.head(f), "Z": None, "S": None}
-        o = self.space(f)
+        if self.space is None: return {"heatmaps": self.head(f), "Z": None, "S": None, "F": f}
+        o = self.space(f) | {"F": f}
         if self.head is not None: o["classic"] = self.head(f)
         return o
 
@@ -136,6 +137,7 @@ class CDPose(nn.Module):
         out = {"heatmaps": hm, "Z": None if o["Z"] is None else o["Z"].reshape(B, Fr, *o["Z"].shape[1:]),
                "S": None if o["S"] is None else o["S"].reshape(B, Fr, 2, 3)}
         if "classic" in o: out["classic"] = o["classic"].reshape(hm.shape)
+        out["F"] = o["F"].reshape(B, Fr, *o["F"].shape[1:])
         if self.fusion is not None:
             aligned = hm if transforms is None else align_to_keyframe(hm, transforms, self.cfg.input_size)
             out["fused"] = self.fusion(aligned)
@@ -182,8 +184,13 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
             z_moved, terms["hs"], weights["hs"] = o["Z"], heatmap_mse(hm, affine_warp(target[:, key], theta), weight[:, key]), cfg.lambda_hs
             if cfg.lambda_stheta and o["S"] is not None:   # A(A(C, S), θ) = A(C, S θ): the copy's S is known from the original's
                 terms["stheta"], weights["stheta"] = ((o["S"] - compose_affine(out["S"][:, key].detach(), theta)) ** 2).mean(), cfg.lambda_stheta
-        else: z_moved = model.encode(moved)
-        terms["s"], weights["s"] = spatial_consistency_loss(Z[:, key], z_moved, cfg.ls_margin, bool(cfg.ls_relative)), cfg.lambda_s
+        else:
+            o = {"F": model.backbone(moved)}
+            z_moved = model.space.encode(o["F"])
+        z_key = Z[:, key]
+        if cfg.ls_features_fixed:   # E_Z again, on features whose gradient stops here: L_s cannot make F forget the position
+            z_key, z_moved = model.space.encode(out["F"][:, key].detach()), model.space.encode(o["F"].detach())
+        terms["s"], weights["s"] = spatial_consistency_loss(z_key, z_moved, cfg.ls_margin, bool(cfg.ls_relative)), cfg.lambda_s
     if cfg.lambda_t > 0 and Fr > 1:
         terms["t"], weights["t"] = tpdi_loss(out["heatmaps"], images, cfg.topk), cfg.lambda_t
     values = torch.stack([v.detach().float() for v in terms.values()])

@@ -40,11 +40,6 @@ CENTROID = {   # trained on this machine's CPU: an E_S that can read position, w
     "E_S centroids, L_h on the moved copy, contrastive L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, *CONTRASTIVE[:2]], 0.0),
     "E_S centroids, L_h on the moved copy, paper L_s 1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.lambda_s=1.0"], 0.0)}
 
-RELATIVE = {   # trained on this machine's CPU: L_s relative to the distance between people, so that no rescaling of Z games it
-    "E_S centroids, L_h on the moved copy, relative L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.ls_relative=True", "loss.lambda_s=0.1"], 0.0),
-    "E_S centroids, L_h on the moved copy, relative L_s 1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.ls_relative=True", "loss.lambda_s=1.0"], 0.0),
-    "relative L_s 1, 0.4 epochs": (["stage2.epochs=0.4", "loss.ls_relative=True", "loss.lambda_s=1.0", "loss.ls_translation=0.15"], 0.0)}
-
 SWAP = [*MOVED, "loss.hs_original_z=True"]   # the moved copy's heatmaps decoded from the original's Z and the copy's S
 
 SWAPPED = {   # trained on this machine's CPU: only S' can place the moved copy's heatmaps
@@ -64,8 +59,19 @@ SWAPPED_PLUS = {   # 2 epochs: A(D(Z), S') with a scale-blind L_s that can push 
     "A(D(Z), S'), S' = sg(S) θ 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA], 0.0),
     "A(D(Z), S'), S' = sg(S) θ 0.1, relative L_s 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, *REL], 0.0)}
 
-VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "relative": RELATIVE, "swapped": SWAPPED,
-                "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS}
+SWAPPED_CENTROIDS = {   # 2 epochs: the same with the E_S that reads where its attention sits
+    "A(D(Z), S'), S' = sg(S) θ 0.1, E_S centroids, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, CENTROIDS], 0.0),
+    "A(D(Z), S'), S' = sg(S) θ 0.1, E_S centroids, relative L_s 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, CENTROIDS, *REL], 0.0)}
+
+FIXED = "loss.ls_features_fixed=True"
+
+SWAPPED_FIXED = {   # 2 epochs: L_s on E_Z alone (its features detached), so that making Z invariant cannot erase the position from F
+    "A(D(Z), S'), S' = sg(S) θ 0.1, relative L_s 0.1 on fixed F, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, *REL, FIXED], 0.0),
+    "A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": (["stage2.epochs=2", *SWAP, *REL, FIXED], 0.0)}
+
+VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
+                "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
+                "swapped_fixed": SWAPPED_FIXED}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
@@ -86,13 +92,19 @@ def with_s_equivariance(weight: float):
         return terms
     training.cdpose_loss = loss
 
+def stage1_of(seed0: str, sets: list[str]) -> Path:
+    "Seed 0's stage 1 (RUN/pt18/stage1/checkpoints/stage1.pt), or for a variant that sets seed=N, replicate N's (RUN/pt18/stage1_seedN/...)."
+    seed = int(next((x.split("=")[1] for x in sets if x.startswith("seed=")), 0))
+    p = Path(seed0).resolve()
+    return p if seed == 0 else p.parents[2] / f"stage1_seed{seed}" / p.parent.name / p.name
+
 def train(a):
     from cdpose.profiles import profile
     from cdpose.training import Trainer
     from cdpose.synthetic import generate_synthposetrack, SynthConfig
     from cdpose.checkpoints import load_trained
     from cdpose.invariance import invariance_probe, keyframe_crops
-    work = Path(a.work); root = work / "synth" / "pt18"
+    work = Path(a.work[0]); root = work / "synth" / "pt18"
     if not (root / "annotations").is_dir(): generate_synthposetrack(root, seed=0, config=SynthConfig(), progress=False)
     crops, videos = keyframe_crops(root, profile("smoke").clip, 400)
     crops = crops.to(a.device)
@@ -100,7 +112,7 @@ def train(a):
     for name, (sets, eq) in VARIANT_SETS[a.variants].items():
         if any(r["variant"] == name for r in res): continue
         with_s_equivariance(eq)
-        cfg = profile("smoke", ["seed=0", f"stage1_checkpoint={Path(a.stage1).resolve()}", f"num_workers={a.workers}", *sets])
+        cfg = profile("smoke", ["seed=0", f"stage1_checkpoint={stage1_of(a.stage1, sets)}", f"num_workers={a.workers}", *sets])
         run, t = work / "runs" / "".join(c if c.isalnum() else "_" for c in name), time.time()
         Trainer(cfg, root, run, a.device, progress=False).run()
         m = json.loads((run / "manifest.json").read_text())
@@ -110,9 +122,10 @@ def train(a):
         out.write_text(json.dumps(res, indent=1))
 
 def table(a):
+    if a.variants != "gpu": return s_table(a)
     import pandas as pd
     from cdpose.tables import run_label, write_table
-    rows, src = [], Path(a.work) / "variants.json"
+    rows, src = [], Path(a.work[0]) / "variants.json"
     for r in json.loads(src.read_text()):
         z, s = r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {})
         d = r["distances"]
@@ -132,11 +145,35 @@ def table(a):
                       "invariant). S-equivariance rows (an exploration, not the paper's and not in the package): + 10 x the mean squared difference "
                       "between S of a transformed crop and S composed with the transform. tools/ls_variants.py")
 
+def s_table(a):
+    "The CPU runs (every set but the H200's), from the variants.json of each --work, in that order."
+    import pandas as pd
+    from cdpose.invariance import PROBE_TARGETS
+    from cdpose.tables import run_label, write_table
+    short = dict(zip(PROBE_TARGETS, ("t_x", "t_y", "rotation", "log scale")))
+    rows = []
+    for w in a.work:
+        for r in json.loads((Path(w) / "variants.json").read_text()):
+            z, s = r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {})
+            rows.append({"variant": r["variant"], "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
+                         **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS},
+                         "d(Z,Z') / d(Z,Z_other)": round(r["distances"]["transformed copy"] / r["distances"]["another person"], 2)})
+    label = run_label("smoke (Table 6 rows from seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split (400 keyframe crops)",
+                      0, a.device_name, a.commit or None)
+    write_table(pd.DataFrame(rows), "invariance_s_variants", a.out, "Can S learn the transform? Supervising L_s's moved copy, and the invariance probe", label,
+                notes="Each variant trains stage 2 of the full model from the seed-0 stage 1 on this CPU (0.4 epochs, 57 steps: the Table 6 "
+                      "row budget; 2 epochs: the full model's, whose own row is 56.55 mAP). All options are LossConfig / SemanticConfig "
+                      "fields, off by default (07_model, 04_semantic_space): 'L_h on the moved copy' = lambda_hs 1 (the copy's own heatmaps "
+                      "against the moved target, translation up to ±0.15); 'A(D(Z), S')' = hs_original_z (the copy decoded from the "
+                      "original's Z and its own S); 'S' = sg(S) θ' = lambda_stheta; 'relative L_s' = ls_relative with lambda_s 0.1; "
+                      "'E_S centroids' = transform_pooling='centroids'; contrastive = ls_margin 0.1. R²: linear probe of the crop's "
+                      "transform on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py")
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("job", choices=["train", "table"]); p.add_argument("--work", default="runs/ls_variants")
+    p.add_argument("job", choices=["train", "table"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
-    p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants")
+    p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (the H200 table) or any other (the CPU one)")
     p.add_argument("--workers", type=int, default=4, help="train: data-loader workers")
     p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
