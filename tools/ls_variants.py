@@ -206,13 +206,32 @@ def design_table(a):
                       "Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's transform; last column: lower is more "
                       "invariant. tools/ls_variants.py")
 
+def diagnose(a):
+    "How much S' of moved crops varies against the transforms, and the moved copy's heatmap error with S' against S' = S θ."
+    import torch
+    from cdpose.checkpoints import load_trained
+    from cdpose.invariance import keyframe_crops
+    from cdpose.model import compose_affine
+    from cdpose.profiles import profile
+    from cdpose.semantic import random_similarity, transform_images, affine_warp
+    model = load_trained(Path(a.run) / "checkpoints" / "final.pt", a.device)[0].eval()
+    crops, _ = keyframe_crops(Path(a.work[0]) / "synth" / "pt18", profile("smoke").clip, 64)
+    theta = random_similarity(len(crops), 30, 0.25, torch.Generator().manual_seed(0), max_translation=0.15)
+    with torch.no_grad():
+        o, m = model.frame_outputs(crops), model.frame_outputs(transform_images(crops, theta))
+        moved, canonical = affine_warp(o["heatmaps"], theta), model.space.decoder(o["Z"])    # the original's heatmaps, moved
+        err = lambda S: ((affine_warp(canonical, S) - moved) ** 2).mean().item()
+        print(json.dumps({"std of S' entries": m["S"].std(0).flatten().tolist(), "std of theta entries": theta.std(0).flatten().tolist(),
+                          "error with the learned S'": err(m["S"]), "error with S theta": err(compose_affine(o["S"], theta))}, indent=1))
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("job", choices=["train", "table"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
+    p.add_argument("job", choices=["train", "table", "diagnose"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
     p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (the H200 table) or any other (the CPU one)")
     p.add_argument("--workers", type=int, default=4, help="train: data-loader workers")
     p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
-    a = p.parse_args(); {"train": train, "table": table}[a.job](a)
+    p.add_argument("--run", help="diagnose: a run folder (with checkpoints/final.pt)")
+    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose}[a.job](a)
