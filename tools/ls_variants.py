@@ -197,7 +197,7 @@ def design_table(a):
     df["row spread"] = [stats.loc[(d, r), "max"] - stats.loc[(d, r), "min"] for d, r in zip(df["L_s design"], df["row"])]
     label = run_label("smoke (2 epochs of stage 2 from each seed's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split",
                       "0 and 1", a.device_name, a.commit or None)
-    write_table(df, "table6_invariant_design", a.out, "Table 6 (Z / S rows) with an L_s design that makes Z invariant", label,
+    write_table(df, "table6_invariant_design", a.out, "Table 6 (Z / S rows) with an L_s design that pushes Z towards invariance", label,
                 notes="Design (07a_invariance; LossConfig fields, off by default): the transformed copy's heatmaps decoded as A(D(Z), S') "
                       "from the original's Z (lambda_hs 1, hs_original_z, translation up to ±0.15), S' held to sg(S)θ (lambda_stheta 0.1), "
                       "and L_s relative to the distance between people (ls_relative, lambda_s 0.1) training E_Z alone (ls_features_fixed). "
