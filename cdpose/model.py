@@ -137,7 +137,7 @@ class CDPose(nn.Module):
         out = {"heatmaps": hm, "Z": None if o["Z"] is None else o["Z"].reshape(B, Fr, *o["Z"].shape[1:]),
                "S": None if o["S"] is None else o["S"].reshape(B, Fr, 2, 3)}
         if "classic" in o: out["classic"] = o["classic"].reshape(hm.shape)
-        out["F"] = o["F"].reshape(B, Fr, *o["F"].shape[1:])
+        if o.get("F") is not None: out["F"] = o["F"].reshape(B, Fr, *o["F"].shape[1:])
         if self.fusion is not None:
             aligned = hm if transforms is None else align_to_keyframe(hm, transforms, self.cfg.input_size)
             out["fused"] = self.fusion(aligned)
