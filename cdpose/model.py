@@ -14,13 +14,13 @@ from torch import nn
 from .keypoints import NUM_KEYPOINTS
 from .backbone import build_backbone, head_for
 from .semantic import (SemanticConfig, SemanticAlignmentSpace, continuity_loss, spatial_consistency_loss,
-                             random_similarity, transform_images, affine_warp)
+                             random_similarity, transform_images, affine_warp, compose_affine)
 from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose', 'NonFiniteLossError', 'heatmap_mse',
-           'compose_affine', 'cdpose_loss', 'count_params', 'model_complexity']
+           'cdpose_loss', 'count_params', 'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -152,10 +152,6 @@ def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     "Visibility-weighted MSE of heatmaps (..., K, h, w) with weights (..., K), averaged over joints and pixels."
     w = weight[..., None, None]
     return ((pred - target) ** 2 * w).mean()
-
-def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
-    "The 2x3 transform (B, 2, 3) of sampling by `first` after sampling by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
-    return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
 
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:

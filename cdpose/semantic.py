@@ -16,8 +16,9 @@ from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
 __all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'BlindPool', 'SemanticEncoder',
-           'CentroidPool', 'TransformEncoder', 'affine_warp', 'SemanticDecoder', 'SemanticAlignmentSpace',
-           'latent_distance', 'continuity_loss', 'random_similarity', 'transform_images', 'spatial_consistency_loss']
+           'CentroidPool', 'TransformEncoder', 'affine_warp', 'compose_affine', 'SemanticDecoder',
+           'SemanticAlignmentSpace', 'latent_distance', 'continuity_loss', 'random_similarity', 'transform_images',
+           'spatial_consistency_loss']
 
 # %% ../nbs/04_semantic_space.ipynb #5f51177a
 @dataclass
@@ -147,6 +148,10 @@ def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     "A(D(Z), S): warp canonical heatmaps (B, K, h, w) (or any maps) by the affine transforms S (B, 2, 3), zeros outside."
     grid = F.affine_grid(S.to(canonical.dtype), list(canonical.shape), align_corners=False)
     return F.grid_sample(canonical, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
+    "The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
+    return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
 
 # %% ../nbs/04_semantic_space.ipynb #b724b3e1
 class SemanticDecoder(nn.Module):

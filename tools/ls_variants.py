@@ -128,6 +128,11 @@ def train(a):
                     "r2": r2.to_dict("records"), "distances": {k: float(v) for k, v in d.items()}})
         out.write_text(json.dumps(res, indent=1))
 
+def probe_of(r: dict) -> tuple[dict, dict, float]:
+    "A run record's probe: R² of Z, R² of S ({} without S), and d(Z, Z') / d(Z, Z_other)."
+    d = r["distances"]
+    return r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {}), round(d["transformed copy"] / d["another person"], 2)
+
 def table(a):
     if a.variants == "table6_design": return design_table(a)
     if a.variants != "gpu": return s_table(a)
@@ -135,12 +140,11 @@ def table(a):
     from cdpose.tables import run_label, write_table
     rows, src = [], Path(a.work[0]) / "variants.json"
     for r in json.loads(src.read_text()):
-        z, s = r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {})
-        d = r["distances"]
+        z, s, ratio = probe_of(r)
         rows.append({"variant": r["variant"], "val mAP": r["val_mAP"], "Z: R² t_x": z["translation x"], "Z: R² t_y": z["translation y"],
                      "Z: R² rotation": z["rotation"], "Z: R² log scale": z["log scale"],
                      "S: largest R²": max(s.get(k, float("nan")) for k in ("translation x", "translation y", "rotation", "log scale")),
-                     "d(Z,Z') / d(Z,Z_other)": round(d["transformed copy"] / d["another person"], 2)})
+                     "d(Z,Z') / d(Z,Z_other)": ratio})
     label = run_label("smoke (Table 6 rows from seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split (400 keyframe crops)",
                       0, a.device_name, a.commit or None)
     if a.machine: label["machine"] = a.machine      # the table is written here; the runs ran there
@@ -162,10 +166,9 @@ def s_table(a):
     rows = []
     for w in a.work:
         for r in json.loads((Path(w) / "variants.json").read_text()):
-            z, s = r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {})
+            z, s, ratio = probe_of(r)
             rows.append({"variant": r["variant"], "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
-                         **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS},
-                         "d(Z,Z') / d(Z,Z_other)": round(r["distances"]["transformed copy"] / r["distances"]["another person"], 2)})
+                         **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS}, "d(Z,Z') / d(Z,Z_other)": ratio})
     label = run_label("smoke (Table 6 rows from seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split (400 keyframe crops)",
                       0, a.device_name, a.commit or None)
     write_table(pd.DataFrame(rows), "invariance_s_variants", a.out, "Can S learn the transform? Supervising L_s's moved copy, and the invariance probe", label,
@@ -186,15 +189,13 @@ def design_table(a):
     rows = []
     for r in recs:
         design, row, seed = r["variant"].split(", ")
-        z, s = r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {})
+        z, s, ratio = probe_of(r)
         rows.append({"L_s design": "paper's" if design == "paper's" else "A(D(Z), S') + sg(S)θ + relative L_s on fixed F", "row": row,
                      "seed": int(seed.split()[-1]), "val mAP": r["val_mAP"], "Z: largest R²": max(z[k] for k in PROBE_TARGETS),
-                     "S: largest R²": max((s.get(k, float("nan")) for k in PROBE_TARGETS), default=float("nan")),
-                     "d(Z,Z') / d(Z,Z_other)": round(r["distances"]["transformed copy"] / r["distances"]["another person"], 2)})
+                     "S: largest R²": max(s.get(k, float("nan")) for k in PROBE_TARGETS), "d(Z,Z') / d(Z,Z_other)": ratio})
     df = pd.DataFrame(rows)
-    stats = df.groupby(["L_s design", "row"], sort=False)["val mAP"].agg(["mean", "min", "max"])
-    df["row mean mAP"] = [stats.loc[(d, r), "mean"] for d, r in zip(df["L_s design"], df["row"])]
-    df["row spread"] = [stats.loc[(d, r), "max"] - stats.loc[(d, r), "min"] for d, r in zip(df["L_s design"], df["row"])]
+    per_row = df.groupby(["L_s design", "row"], sort=False)["val mAP"]
+    df["row mean mAP"], df["row spread"] = per_row.transform("mean"), per_row.transform("max") - per_row.transform("min")
     label = run_label("smoke (2 epochs of stage 2 from each seed's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split",
                       "0 and 1", a.device_name, a.commit or None)
     write_table(df, "table6_invariant_design", a.out, "Table 6 (Z / S rows) with an L_s design that pushes Z towards invariance", label,
@@ -211,9 +212,8 @@ def diagnose(a):
     import torch
     from cdpose.checkpoints import load_trained
     from cdpose.invariance import keyframe_crops
-    from cdpose.model import compose_affine
     from cdpose.profiles import profile
-    from cdpose.semantic import random_similarity, transform_images, affine_warp
+    from cdpose.semantic import random_similarity, transform_images, affine_warp, compose_affine
     model = load_trained(Path(a.run) / "checkpoints" / "final.pt", a.device)[0].eval()
     crops, _ = keyframe_crops(Path(a.work[0]) / "synth" / "pt18", profile("smoke").clip, 64)
     theta = random_similarity(len(crops), 30, 0.25, torch.Generator().manual_seed(0), max_translation=0.15)
