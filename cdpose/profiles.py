@@ -184,6 +184,8 @@ def check_config(cfg, prefix: str = ""):
         _typed(key, value, hints[f.name])
         why = None if value is None else _range_error(f.name, value)
         if why: raise ConfigError(f"--set {key}={value!r}: must be {why}")
+    if not getattr(cfg, "lambda_hs", 1) and (getattr(cfg, "hs_original_z", None) or getattr(cfg, "lambda_stheta", None)):
+        raise ConfigError(f"--set {prefix}hs_original_z / {prefix}lambda_stheta: they act on lambda_hs's moved copy; set {prefix}lambda_hs too")
     return cfg
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b06
