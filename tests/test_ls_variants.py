@@ -8,12 +8,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("records, variants, table", [
     ("invariance_ls_variants_runs.json", "gpu", "invariance_ls_variants"),             # the H200 runs
     ("invariance_s_variants_runs.json", "anchored", "invariance_s_variants"),           # the CPU runs (any CPU set writes this table)
-    ("table6_invariant_design_runs.json", "table6_design", "table6_invariant_design")])
+    ("table6_invariant_design_runs.json", "table6_design", "table6_invariant_design"),
+    ("table6_invariant_design_long_runs.json", "table6_long", "table6_invariant_design_long")])             # the H200 runs
 def test_committed_ls_variant_table_is_built_from_the_committed_records(tmp_path, records, variants, table):
     work = tmp_path / "work"; work.mkdir()
     shutil.copy(ROOT / "paper_tables" / records, work / "variants.json")
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "ls_variants.py"), "table", "--variants", variants, "--work", str(work),
-                        "--out", str(tmp_path / "out"), "--device-name", "NVIDIA H200" if variants == "gpu" else "cpu"],
+                        "--out", str(tmp_path / "out"), "--device-name", "NVIDIA H200" if variants in ("gpu", "table6_long") else "cpu"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path / "out" / f"{table}.csv").read_text() == (ROOT / "paper_tables" / f"{table}.csv").read_text()
