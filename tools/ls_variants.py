@@ -4,6 +4,9 @@ Each variant is the smoke profile's full-model row: stage 2 from a given stage-1
 its runs' records in invariance_ls_variants_runs.json) came from these steps on one NVIDIA H200, run by an earlier copy of this script:
   python tools/ls_variants.py train --stage1 RUN/pt18/stage1/checkpoints/stage1.pt --device cuda --work W   (about 4 minutes there)
   python tools/ls_variants.py table --work W --out paper_tables --device-name "NVIDIA H200"   (W/variants.json: the runs' records)
+The CPU tables (invariance_s_variants, table6_invariant_design) come from `train --variants SET` on this project's 2-core machine;
+table6_invariant_design_long from `train --variants table6_long` then `table6_long_strong` into one W on one H200 (about 90 s a row),
+then `table --variants table6_long --device-name "NVIDIA H200" --machine HOST`.
 """
 import argparse, json, time
 from pathlib import Path
@@ -77,7 +80,7 @@ TABLE6_DESIGN = {   # Table 6's Z / S rows with that design, at the full model's
     f"paper's, Z only, seed {seed}": (["stage2.epochs=2", f"seed={seed}", "model.semantic.use_S=False"], 0.0) for seed in (0, 1)}
 
 LONG_EPOCHS = 6
-TABLE6_LONG = {   # the same four rows, seed 0, at 6 epochs of stage 2 (one NVIDIA H200: a CPU would take about 25 minutes a row)
+TABLE6_LONG = {   # the same four rows, seed 0, at 6 epochs of stage 2 (one NVIDIA H200, about 90 s a row: this CPU would take 15-20 minutes)
     name: ([f"stage2.epochs={LONG_EPOCHS}", *sets[1:]], eq) for name, (sets, eq) in TABLE6_DESIGN.items() if name.endswith("seed 0")} | {
     "paper's, Z and S, seed 0": ([f"stage2.epochs={LONG_EPOCHS}", "seed=0"], 0.0)}
 
@@ -253,7 +256,8 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("job", choices=["train", "table", "diagnose"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
-    p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (the H200 table) or any other (the CPU one)")
+    p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (invariance_ls_variants), table6_design, table6_long "
+                   "(its records hold table6_long_strong's too) or any other (invariance_s_variants)")
     p.add_argument("--workers", type=int, default=4, help="train: data-loader workers")
     p.add_argument("--budget", type=float, default=0, help="train: start no further variant after this many seconds (0: no limit)")
     p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
