@@ -180,12 +180,11 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
             z_moved, terms["hs"], weights["hs"] = o["Z"], heatmap_mse(hm, affine_warp(target[:, key], theta), weight[:, key]), cfg.lambda_hs
             if cfg.lambda_stheta and o["S"] is not None:   # A(A(C, S), θ) = A(C, S θ): the copy's S is known from the original's
                 terms["stheta"], weights["stheta"] = ((o["S"] - compose_affine(out["S"][:, key].detach(), theta)) ** 2).mean(), cfg.lambda_stheta
-        else:
-            o = {"F": model.backbone(moved)}
-            z_moved = model.space.encode(o["F"])
+        else: o, z_moved = {"F": model.backbone(moved)}, None     # L_s needs only the copy's features and Z
         z_key = Z[:, key]
         if cfg.ls_features_fixed:   # E_Z again, on features whose gradient stops here: L_s cannot make F forget the position
             z_key, z_moved = model.space.encode(out["F"][:, key].detach()), model.space.encode(o["F"].detach())
+        elif z_moved is None: z_moved = model.space.encode(o["F"])
         terms["s"], weights["s"] = spatial_consistency_loss(z_key, z_moved, cfg.ls_margin, bool(cfg.ls_relative)), cfg.lambda_s
     if cfg.lambda_t > 0 and Fr > 1:
         terms["t"], weights["t"] = tpdi_loss(out["heatmaps"], images, cfg.topk), cfg.lambda_t
