@@ -69,6 +69,7 @@ def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
 PROFILES: dict[str, TrainConfig] = {
     "paper": TrainConfig(pretrained=True),
     "smoke": TrainConfig(profile="smoke", model=_smoke_model(),
+                         loss=LossConfig(lt_form="topk"),    # the committed smoke tables were trained with top-8 L_t (05_trajectory)
                          clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0, scale_factor=0.15,
                                          half_body_prob=0.0),
                          stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
@@ -157,10 +158,11 @@ def set_field(cfg, key: str, value):
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b05
 _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels", "num_joints", "dim", "heads",
-               "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta", "topk", "input_size", "heatmap_size", "token_grid"}
+               "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta", "topk", "lt_levels", "input_size", "heatmap_size",
+               "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
-_CHOICES = {"crop_mode": ("keyframe", "track")}
+_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": ("levels", "topk", "exact")}
 
 def _range_error(name: str, value) -> str | None:
     "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['patches_at', 'heatmap_distribution', 'expected_difference_exact', 'expected_difference_topk', 'tpdi_loss']
+__all__ = ['LT_FORMS', 'patches_at', 'heatmap_distribution', 'expected_difference_exact', 'expected_difference_topk',
+           'threshold_codes', 'expected_difference_levels', 'lt_label', 'tpdi_loss']
 
 # %% ../nbs/05_trajectory.ipynb #1b1fe896
 _OFFSETS = torch.stack(torch.meshgrid(torch.arange(-2, 3), torch.arange(-2, 3), indexing="ij"), -1).reshape(-1, 2)  # (25, 2) dy, dx
@@ -59,13 +60,46 @@ def expected_difference_topk(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Ten
     PD = torch.cdist(P1.flatten(0, 1), P2.flatten(0, 1), p=1).reshape(B, K, k, k) / P1.shape[-1]
     return torch.einsum("bkp,bkpq,bkq->bk", v1, PD, v2)
 
+# %% ../nbs/05_trajectory.ipynb #7d2e4b61
+def threshold_codes(patches: torch.Tensor, lo: torch.Tensor, delta: torch.Tensor, levels: int) -> torch.Tensor:
+    "Codes (B, P, 75 L) of patches (B, P, 75): 1 where a value lies above threshold lo + (l + 1/2) delta, l < `levels`; lo, delta (B,)."
+    t = lo[:, None, None, None] + delta[:, None, None, None] * (torch.arange(levels, device=patches.device, dtype=patches.dtype) + 0.5)
+    return (patches[..., None] > t).to(patches.dtype).flatten(-2)
+
+def expected_difference_levels(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor,
+                               levels: int = 16) -> torch.Tensor:
+    "E (Eq. 6) per clip and joint (B, K) over every pair of positions, PD's pixel values rounded to `levels` + 1 levels per clip pair."
+    B, K, hh, hw = h1.shape
+    dt = torch.promote_types(h1.dtype, torch.float32)
+    with torch.autocast(h1.device.type, enabled=False):          # probabilities and codes in float32 (at least), also under bf16 training
+        pos = torch.arange(hh * hw, device=h1.device).expand(B, -1)
+        P1, P2 = patches_at(img1.to(dt), pos, (hh, hw)), patches_at(img2.to(dt), pos, (hh, hw))       # (B, hw, 75)
+        both = torch.cat([P1, P2], 1)
+        lo = both.amin((1, 2))
+        delta = ((both.amax((1, 2)) - lo) / levels).clamp_min(1e-12)                                  # (B,)
+        U1, U2 = threshold_codes(P1, lo, delta, levels), threshold_codes(P2, lo, delta, levels)         # (B, hw, 75 L)
+        d1, d2 = heatmap_distribution(h1.to(dt)), heatmap_distribution(h2.to(dt))                      # (B, K, hw)
+        n1, n2 = torch.bmm(d1, U1.sum(-1, keepdim=True))[..., 0], torch.bmm(d2, U2.sum(-1, keepdim=True))[..., 0]
+        above1, above2 = torch.bmm(d1, U1), torch.bmm(d2, U2)        # per value: the probability it lies above each threshold
+        e = d2.sum(-1) * n1 + d1.sum(-1) * n2 - 2 * (above1 * above2).sum(-1)
+        return e * delta[:, None] / P1.shape[-1]
+
 # %% ../nbs/05_trajectory.ipynb #c543149c
-def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, k: int | None = 16) -> torch.Tensor:
-    "L_t (Eq. 7) for per-frame heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips."
+LT_FORMS = ("levels", "topk", "exact")
+
+def lt_label(form: str = "levels", k: int | None = 8, levels: int = 16) -> str:
+    "How tables name a form of L_t: `levels-16`, `top-8` or `exact`."
+    if form == "levels": return f"levels-{levels}"
+    return "exact" if form == "exact" or k is None else f"top-{k}"
+
+def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, form: str = "levels", k: int | None = 8, levels: int = 16) -> torch.Tensor:
+    "L_t (Eq. 7) for heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips; E by `form`: 'levels', 'topk' (None k: exact) or 'exact'."
+    if form not in LT_FORMS: raise ValueError(f"L_t form {form!r}: must be one of {', '.join(LT_FORMS)}")
     B, Fr = heatmaps.shape[:2]
-    if k is not None:       # every pair (t, t+1) of the clip in one batch: one top-k and one cdist instead of 2T
+    if form == "levels" or (form == "topk" and k is not None):   # all 2T pairs (t, t+1) of the clip as one batch
         pairs = lambda x: (x[:, :-1].flatten(0, 1), x[:, 1:].flatten(0, 1))
-        e = expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k)        # (B * (Fr-1), K)
+        e = (expected_difference_levels(*pairs(heatmaps), *pairs(images), levels=levels) if form == "levels"
+             else expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k))                  # (B * (Fr-1), K)
         return e.reshape(B, Fr - 1, -1).mean((0, 2)).sum()
     total = heatmaps.new_zeros(())
     for t in range(Fr - 1):  # the exact sum holds a (h*w)² matrix per clip: one pair at a time

@@ -66,7 +66,7 @@ def train(args):
     if world > 1: dist.destroy_process_group()
 
 def breakdown(args):
-    "Where a paper-size ViT-B step's time goes, and L_t's cost at several k (None: the exact double sum), on one GPU."
+    "Where a paper-size ViT-B step's time goes, and L_t's cost in several forms (levels, top-k, the exact double sum), on one GPU."
     cuda = torch.cuda.is_available() and not args.toy
     device = torch.device("cuda" if cuda else "cpu")
     cfg = paper_config("vit_base", args.toy)
@@ -75,7 +75,9 @@ def breakdown(args):
     batch = torch.utils.data.default_collate([ds[i % len(ds)] for i in range(args.batch)])
     batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
     torch.manual_seed(0)
-    parts = step_breakdown(CDPose(cfg.model).to(device), batch, cfg.loss, device, args.steps, bf16=True, ks=(16, 32, 64, None))
+    parts = step_breakdown(CDPose(cfg.model).to(device), batch, cfg.loss, device, args.steps, bf16=True,
+                           lt_forms=tuple(dict(form="levels", levels=n) for n in (8, 32)) + tuple(dict(form="topk", k=k) for k in (8, 16, 32, 64))
+                           + (dict(form="exact"),))
     whole = parts["whole step (incl. optimizer)"]
     rows = [{"part": k, "seconds": round(v, 4), "% of whole step": round(100 * v / whole, 1)} for k, v in parts.items()]
     (work / "breakdown.json").write_text(json.dumps({"batch": args.batch, "rows": rows}))
@@ -115,8 +117,8 @@ def table(args):
     if bd: write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", args.out, "GPU check: where a paper-size training step's time goes",
                 label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
                              "timed alone, forward and backward, on the inputs of the same batch (fastest of the timed calls after a "
-                             "warm-up); the whole steps include AdamW. L_t rows: the default top-k, then other k and the exact double "
-                             "sum over all 64x48 positions (05_trajectory).")
+                             "warm-up); the whole steps include AdamW. L_t rows: the default form (levels-16: every pair of 64x48 positions, "
+                             "PD's values on 16 thresholds), then levels-8 and -32, top-k at several k, and the exact double sum (05_trajectory).")
     if infer_rows: write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", args.out, "GPU check: streaming inference against the single-frame baseline",
                 label, notes=f"One generated video of {args.frames} frames, every frame annotated, untrained weights (time does not depend on them), "
                              "frames in memory, batches of 64 crops, after a warm-up.")
