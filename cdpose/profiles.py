@@ -57,6 +57,7 @@ class TrainConfig:
     lean_checkpoints: bool = False  # a finished run keeps only final.pt: no best.pt, and last.pt (optimizer state) removed (the rehearsal's disk)
     partial_stage1: bool = False    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
     stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
+    stage1_ls: bool = False         # with stage1_space: stage 1 keeps L_s and its moved-copy terms as configured (07a_invariance; not the paper's)
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b01
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
@@ -188,6 +189,8 @@ def check_config(cfg, prefix: str = ""):
         if why: raise ConfigError(f"--set {key}={value!r}: must be {why}")
     if not getattr(cfg, "lambda_hs", 1) and (getattr(cfg, "hs_original_z", None) or getattr(cfg, "lambda_stheta", None)):
         raise ConfigError(f"--set {prefix}hs_original_z / {prefix}lambda_stheta: they act on lambda_hs's moved copy; set {prefix}lambda_hs too")
+    if getattr(cfg, "stage1_ls", False) and not getattr(cfg, "stage1_space", False):
+        raise ConfigError("--set stage1_ls: it trains L_s on stage 1's semantic space; set stage1_space too")
     return cfg
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b06

@@ -133,8 +133,9 @@ def _model_without_space(self: Trainer) -> CDPose:
     return CDPose(replace(self.cfg.model, semantic_space=False, fusion=False))
 @patch
 def _loss_cfg(self: Trainer, stage: int) -> LossConfig:
-    "Stage 1 trains the heatmap term L_h1 alone; stage 2 the whole of Eq. 11 with lambda_t L_t."
-    return replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_s=0.0, lambda_h2=0.0) if stage == 1 else self.cfg.loss
+    "Stage 1 trains the heatmap term L_h1 alone (and L_s with `stage1_ls`); stage 2 the whole of Eq. 11 with lambda_t L_t."
+    if stage == 2: return self.cfg.loss
+    return replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_h2=0.0, lambda_s=self.cfg.loss.lambda_s if self.cfg.stage1_ls else 0.0)
 
 @patch
 def _import_release(self: Trainer) -> dict | None:

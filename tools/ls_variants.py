@@ -89,9 +89,14 @@ TABLE6_LONG_STRONG = {   # the design's two rows at 6 epochs with the relative L
     name.replace("design", "design, lambda_s 1"): ([x.replace("loss.lambda_s=0.1", "loss.lambda_s=1.0") for x in sets], eq)
     for name, (sets, eq) in TABLE6_LONG.items() if name.startswith("design")}
 
+TABLE6_FROM_STAGE1 = {   # the design's two rows with the design on from stage 1 (stage1_ls): 20 single-frame epochs for S to learn, seed 0
+    f"design from stage 1, {row}, seed 0": (["stage2.epochs=2", *DESIGN, "seed=0", "stage1_ls=True", "stage1_checkpoint=",
+                                             *(["model.semantic.use_S=False"] if row == "Z only" else [])], 0.0)
+    for row in ("Z and S", "Z only")}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
-                "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG,
+                "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
                 "table6_long_strong": TABLE6_LONG_STRONG}
 
 def with_s_equivariance(weight: float):
