@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
     ("invariance_ls_variants_runs.json", "gpu", "invariance_ls_variants"),             # the H200 runs
     ("invariance_s_variants_runs.json", "anchored", "invariance_s_variants"),           # the CPU runs (any CPU set writes this table)
     ("table6_invariant_design_runs.json", "table6_design", "table6_invariant_design"),
-    ("table6_invariant_design_long_runs.json", "table6_long", "table6_invariant_design_long")])             # the H200 runs
+    ("table6_invariant_design_long_runs.json", "table6_long", "table6_invariant_design_long"),              # the H200 runs
+    ("table6_invariant_design_from_stage1_runs.json", "table6_from_stage1", "table6_invariant_design_from_stage1")])
 def test_committed_ls_variant_table_is_built_from_the_committed_records(tmp_path, records, variants, table):
     work = tmp_path / "work"; work.mkdir()
     shutil.copy(ROOT / "paper_tables" / records, work / "variants.json")

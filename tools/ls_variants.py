@@ -6,7 +6,8 @@ its runs' records in invariance_ls_variants_runs.json) came from these steps on 
   python tools/ls_variants.py table --work W --out paper_tables --device-name "NVIDIA H200"   (W/variants.json: the runs' records)
 The CPU tables (invariance_s_variants, table6_invariant_design) come from `train --variants SET` on this project's 2-core machine;
 table6_invariant_design_long from `train --variants table6_long` then `table6_long_strong` into one W on one H200 (about 90 s a row),
-then `table --variants table6_long --device-name "NVIDIA H200" --machine HOST`.
+then `table --variants table6_long --device-name "NVIDIA H200" --machine HOST`; table6_invariant_design_from_stage1 from
+`train --variants table6_from_stage1` on this CPU (both stages from scratch, about 25 minutes a row), then `table --variants table6_from_stage1`.
 """
 import argparse, json, time
 from pathlib import Path
@@ -155,7 +156,7 @@ def probe_of(r: dict) -> tuple[dict, dict, float]:
     return r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {}), round(d["transformed copy"] / d["another person"], 2)
 
 def table(a):
-    if a.variants in ("table6_design", "table6_long"): return design_table(a)
+    if a.variants in ("table6_design", "table6_long", "table6_from_stage1"): return design_table(a)
     if a.variants != "gpu": return s_table(a)
     import pandas as pd
     from cdpose.tables import run_label, write_table
@@ -202,18 +203,19 @@ def s_table(a):
                       "transform on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py")
 
 def design_table(a):
-    "Table 6's Z / S rows with the design and the paper's, per seed, with the mean and spread of each row (table6_design or table6_long)."
+    "Table 6's Z / S rows with the design and the paper's, per seed, with the mean and spread of each row (table6_design, table6_long or table6_from_stage1)."
     import pandas as pd
     from cdpose.invariance import PROBE_TARGETS
     from cdpose.tables import run_label, write_table
-    long = a.variants == "table6_long"
+    long, from1 = a.variants == "table6_long", a.variants == "table6_from_stage1"
     recs = json.loads((Path(a.work[0]) / "variants.json").read_text())
     rows = []
     for r in recs:
-        *design, row, seed = r["variant"].split(", ")    # "design, Z only, seed 0"; "design, lambda_s 1, Z only, seed 0"
+        *design, row, seed = r["variant"].split(", ")    # "design, Z only, seed 0"; "design, lambda_s 1, Z only, seed 0"; "design from stage 1, ..."
         z, s, ratio = probe_of(r)
         strength = " (lambda_s 1)" if "lambda_s 1" in design else ""     # the design's is 0.1
-        rows.append({"L_s design": "paper's" if design == ["paper's"] else f"A(D(Z), S') + sg(S)θ + relative L_s{strength} on fixed F", "row": row,
+        when = ", from stage 1 on" if "design from stage 1" in design else ""
+        rows.append({"L_s design": "paper's" if design == ["paper's"] else f"A(D(Z), S') + sg(S)θ + relative L_s{strength} on fixed F{when}", "row": row,
                      "seed": int(seed.split()[-1]), "val mAP": r["val_mAP"], "Z: largest R²": max(z[k] for k in PROBE_TARGETS),
                      "S: largest R²": max(s.get(k, float("nan")) for k in PROBE_TARGETS), "d(Z,Z') / d(Z,Z_other)": ratio})
     df = pd.DataFrame(rows)
@@ -225,6 +227,13 @@ def design_table(a):
                   "seed-0 stage 1, on one NVIDIA H200, so its mAPs are not the CPU tables' (the H200's earlier 2-epoch full model landed "
                   "0.6 mAP from the CPU's); one seed, so a difference under the 2.6-2.9 seed spread of the 2-epoch table is not a finding. The 'lambda_s 1' rows "
                   "(--variants table6_long_strong) put 10 times the design's weight on L_s. ")
+    elif from1:
+        df = df.drop(columns="seed")
+        profile_, seeds, name = "smoke (both stages, the design on from stage 1)", 0, "table6_invariant_design_from_stage1"
+        title = "Table 6 (Z / S rows) with the invariant L_s design on from stage 1, one seed"
+        budget = ("Both stages train on this CPU with the design's terms on from stage 1 (stage1_ls: its 20 single-frame epochs, 1420 steps, "
+                  "train E_Z, E_S and D with them), then 2 epochs of stage 2; table6_invariant_design trains the same rows from the "
+                  "paper's stage 1. One seed, so a difference under that table's 2.6-2.9 seed spread is not a finding. ")
     else:
         per_row = df.groupby(["L_s design", "row"], sort=False)["val mAP"]
         df["row mean mAP"], df["row spread"] = per_row.transform("mean"), per_row.transform("max") - per_row.transform("min")
@@ -263,7 +272,7 @@ if __name__ == "__main__":
     p.add_argument("job", choices=["train", "table", "diagnose"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
     p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (invariance_ls_variants), table6_design, table6_long "
-                   "(its records hold table6_long_strong's too) or any other (invariance_s_variants)")
+                   "(its records hold table6_long_strong's too), table6_from_stage1, or any other (invariance_s_variants)")
     p.add_argument("--workers", type=int, default=4, help="train: data-loader workers")
     p.add_argument("--budget", type=float, default=0, help="train: start no further variant after this many seconds (0: no limit)")
     p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
