@@ -12,6 +12,7 @@ from .clips import ClipConfig
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .model import ModelConfig, LossConfig
+from .trajectory import LT_FORMS
 from .backbone import backbone_recipe
 from .settings import Settings, SiteData, setting_path
 
@@ -163,7 +164,7 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
                "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
-_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": ("levels", "topk", "exact")}
+_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS}
 
 def _range_error(name: str, value) -> str | None:
     "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."
