@@ -7,7 +7,7 @@ its runs' records in invariance_ls_variants_runs.json) came from these steps on 
 The CPU tables (invariance_s_variants, table6_invariant_design) come from `train --variants SET` on this project's 2-core machine;
 table6_invariant_design_long from `train --variants table6_long` then `table6_long_strong` into one W on one H200 (about 90 s a row),
 then `table --variants table6_long --device-name "NVIDIA H200" --machine HOST`; table6_invariant_design_from_stage1 from
-`train --variants table6_from_stage1` on this CPU (both stages from scratch, about 25 minutes a row), then `table --variants table6_from_stage1`.
+`train --variants table6_from_stage1` on this CPU (both stages from scratch, 18-25 minutes a row), then `table --variants table6_from_stage1`.
 """
 import argparse, json, time
 from pathlib import Path
