@@ -68,7 +68,7 @@ def threshold_codes(patches: torch.Tensor, lo: torch.Tensor, delta: torch.Tensor
 
 def expected_difference_levels(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor,
                                levels: int = 16) -> torch.Tensor:
-    "E (Eq. 6) per clip and joint (B, K) over every pair of positions, PD's pixel values rounded to `levels` + 1 levels per clip pair."
+    "E (Eq. 6) per clip and joint (B, K) over every pair of positions, PD's pixel values rounded to `levels` + 1 levels per frame pair."
     B, K, hh, hw = h1.shape
     dt = torch.promote_types(h1.dtype, torch.float32)
     with torch.autocast(h1.device.type, enabled=False):          # probabilities and codes in float32 (at least), also under bf16 training
