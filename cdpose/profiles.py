@@ -59,6 +59,7 @@ class TrainConfig:
     partial_stage1: bool = False    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
     stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
     stage1_ls: bool = False         # with stage1_space: stage 1 keeps L_s and its moved-copy terms as configured (07a_invariance; not the paper's)
+    threads: int = 0                # torch's CPU threads for the run (0: torch's default); its float results depend on it (`cdpose tables` at smoke: 1)
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b01
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
@@ -71,13 +72,13 @@ def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
 PROFILES: dict[str, TrainConfig] = {
     "paper": TrainConfig(pretrained=True),
     "smoke": TrainConfig(profile="smoke", model=_smoke_model(),
-                         loss=LossConfig(lt_form="topk"),    # the committed smoke tables were trained with top-8 L_t (05_trajectory)
+                         loss=LossConfig(lt_form="topk"),    # top-8 L_t: levels-16 costs 20% more per stage-2 step at this size (05_trajectory)
                          clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0, scale_factor=0.15,
                                          half_body_prob=0.0),
                          stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
                          stage2=StageConfig(epochs=2, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05, backbone_lr_mult=0.25),
                          eval_every=2, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True, flip_test=False,
-                         stage1_space=True),
+                         stage1_space=True, amp_cpu=True),    # bf16 autocast on the CPU too, as the paper profile trains on GPUs
     "tiny": TrainConfig(profile="tiny", model=replace(_smoke_model((64, 48), depth=1), semantic=SemanticConfig(
                              dim=32, heads=2, attn_blocks=1, latents=4, latent_dim=16, mixer_blocks=1, token_grid=(4, 3), decoder_dim=16),
                              fusion_cfg=FusionConfig(dim=16, heads=2, layers=1, head_dim=8)),

@@ -17,7 +17,7 @@ __all__ = ['SEED_SUFFIX', 'REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label',
            'ExperimentError', 'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class',
            'write_index', 'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread',
            'ablation_table', 'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes',
-           'make_rehearsal_site', 'experiment_site']
+           'make_rehearsal_site', 'experiment_site', 'train_runs']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -333,3 +333,37 @@ def experiment_site(profile: str, runs: Path, data_root: str = "", detections: s
     site["ablation_release"] = ("17" if "17" in site["releases"] else None) if profile == "paper" and not data_root else \
                                ("18" if site["synthetic"] and not data_root else next(iter(site["releases"])))
     return site
+
+# %% ../nbs/13_tables.ipynb #13a0c006
+def _train_job(cfg, data: str, out: str, device: str, site: dict) -> float:
+    "One run of `train_runs` in its own process; returns its wall time in seconds."
+    from cdpose.training import Trainer
+    t0 = time.time()
+    Trainer(cfg, data, out, device, progress=False, site=site).run()
+    return time.time() - t0
+
+def train_runs(jobs: list[dict], workers: int = 1, log=print):
+    """Train each job (`cfg`, `data`, `out`, `device`, `site`), `workers` at a time in processes of their own; a job whose
+    `cfg.stage1_checkpoint` lies in another job's `out` starts when that one has finished. With `workers=1`, in this process
+    with progress bars. A run's numbers do not depend on `workers` (each run fixes its own `cfg.threads`); a failure names the run."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    import multiprocessing as mp
+    def ready(j, pending): return not any(Path(j["cfg"].stage1_checkpoint).is_relative_to(p["out"]) for p in pending if j["cfg"].stage1_checkpoint)
+    if workers <= 1:
+        from cdpose.training import Trainer
+        for j in jobs: Trainer(j["cfg"], j["data"], j["out"], j["device"], progress=True, site=j["site"]).run()
+        return
+    pending, running = list(jobs), {}
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
+        while pending or running:
+            for j in [j for j in pending if ready(j, pending + list(running.values()))][:workers - len(running)]:
+                pending.remove(j); log(f"training {j['out']}")
+                running[ex.submit(_train_job, j["cfg"], str(j["data"]), str(j["out"]), j["device"], j["site"])] = j
+            if not running: raise RuntimeError(f"{len(pending)} runs wait on runs that are not queued")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                j = running.pop(f)
+                try: log(f"finished {j['out']} in {f.result():.0f} s")
+                except Exception as e:
+                    ex.shutdown(cancel_futures=True)
+                    raise RuntimeError(f"training {j['out']} failed: {type(e).__name__}: {e}") from e

@@ -128,10 +128,6 @@ def _model(self: Trainer, stage: int) -> CDPose:
     if stage == 1: return CDPose(replace(self.cfg.model, semantic_space=self.cfg.stage1_space, classic_head=True, fusion=False))
     return CDPose(self.cfg.model)
 @patch
-def _model_without_space(self: Trainer) -> CDPose:
-    "The single-frame baseline (backbone + classic head): what a released pose checkpoint holds."
-    return CDPose(replace(self.cfg.model, semantic_space=False, fusion=False))
-@patch
 def _loss_cfg(self: Trainer, stage: int) -> LossConfig:
     "Stage 1 trains the heatmap term L_h1 alone (and L_s with `stage1_ls`); stage 2 the whole of Eq. 11 with lambda_t L_t."
     return self.cfg.loss if stage == 2 else replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_h2=0.0, lambda_s=self.cfg.loss.lambda_s if self.cfg.stage1_ls else 0.0)
@@ -146,7 +142,8 @@ def _import_release(self: Trainer) -> dict | None:
             raise CheckpointError(f"profile {cfg.profile} starts from a COCO-pretrained {cfg.model.backbone} checkpoint: set {key} in settings.ini "
                                   f"(or CDPOSE_{key.upper()}, or --set init_checkpoint=FILE), or pass --from-scratch")
         return None
-    try: return import_pose_checkpoint(self._model_without_space(), cfg.init_checkpoint).state_dict()
+    baseline = CDPose(replace(cfg.model, semantic_space=False, fusion=False))    # backbone + classic head: what a release holds
+    try: return import_pose_checkpoint(baseline, cfg.init_checkpoint).state_dict()
     except CheckpointError as e: e.args = (f"{e}{self._from('init_checkpoint')}",); raise
 @patch
 def _init_from_release(self: Trainer, model: CDPose, release: dict) -> dict:
@@ -224,8 +221,8 @@ def _resume_checkpoint(self: Trainer) -> dict:
     return checkpoint
 @patch
 def run(self: Trainer, resume: bool = False) -> dict:
-    "Train (or, with `resume`, continue) the run in `out`; returns the best validation result ({} for a stage-1-only run)."
-    t0 = time.time()
+    "Train (or, with `resume`, continue) the run in `out` (at `cfg.threads` CPU threads when set); returns the best validation result ({} for a stage-1-only run)."
+    t0, threads = time.time(), torch.get_num_threads()
     self.out.mkdir(parents=True, exist_ok=True)
     checkpoint = self._resume_checkpoint() if resume else None
     if not resume and ((self.ckpt_dir / "last.pt").exists() or (self.ckpt_dir / "final.pt").exists()):
@@ -240,11 +237,13 @@ def run(self: Trainer, resume: bool = False) -> dict:
                             error=f"{type(e).__name__}: {e}" if how == "failed" else type(e).__name__)
         except Exception: pass         # (a full disk): the first error is the one to report
         raise
+    finally: torch.set_num_threads(threads)
 @patch
 def _run(self: Trainer, checkpoint: dict | None, release: dict | None, t0: float) -> dict:
     "Both stages (or what is left of them after `checkpoint`), once the run folder is checked and the manifest says `running`."
     cfg = self.cfg
     self._datasets()
+    if cfg.threads: torch.set_num_threads(cfg.threads)      # part of the float path: the final manifest records it
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     stage1_state = None
     if cfg.stage1_checkpoint: stage1_state = load_checkpoint(cfg.stage1_checkpoint)["model"]
