@@ -195,7 +195,7 @@ def s_table(a):
                       0, a.device_name, a.commit or None)
     write_table(pd.DataFrame(rows), "invariance_s_variants", a.out, "Can S learn the transform? Supervising L_s's moved copy, and the invariance probe", label,
                 notes="Each variant trains stage 2 of the full model from the seed-0 stage 1 on this CPU (0.4 epochs, 57 steps: the Table 6 "
-                      "row budget; 2 epochs: the full model's, whose own row is 56.55 mAP). All options are LossConfig / SemanticConfig "
+                      "row budget; 2 epochs: the full model's, whose own row was 56.55 mAP in fp32 at commit 10bc72a). All options are LossConfig / SemanticConfig "
                       "fields, off by default (07_model, 04_semantic_space): 'L_h on the moved copy' = lambda_hs 1 (the copy's own heatmaps "
                       "against the moved target, translation up to ±0.15); 'A(D(Z), S')' = hs_original_z (the copy decoded from the "
                       "original's Z and its own S); 'S' = sg(S) θ' = lambda_stheta; 'relative L_s' = ls_relative with lambda_s 0.1; "
@@ -240,7 +240,7 @@ def design_table(a):
         profile_, seeds, name = "smoke (2 epochs of stage 2 from each seed's stage 1)", "0 and 1", "table6_invariant_design"
         title = "Table 6 (Z / S rows) with an L_s design that pushes Z towards invariance"
         budget = ("Every row trains 2 epochs of stage 2 (the Table 6 rows train 0.4: 57 steps, too few for E_S to learn anything); "
-                  "the paper's 'Z and S' at this budget is the full model of Tables 1-3 (56.55 and 56.55 mAP for seeds 0 and 1). ")
+                  "the paper's 'Z and S' at this budget is the fp32 full model of Tables 1-3 at commit 10bc72a (56.55 and 56.55 mAP for seeds 0 and 1). ")
     label = run_label(profile_, "SynthPoseTrack (synthetic; not PoseTrack), validation split", seeds, a.device_name, a.commit or None)
     if a.machine: label["machine"] = a.machine      # the table is written here; the runs ran there
     write_table(df, name, a.out, title, label,
