@@ -344,19 +344,23 @@ def _train_job(cfg, data: str, out: str, device: str, site: dict) -> float:
 
 def train_runs(jobs: list[dict], workers: int = 1, log=print):
     """Train each job (`cfg`, `data`, `out`, `device`, `site`), `workers` at a time in processes of their own; a job whose
-    `cfg.stage1_checkpoint` lies in another job's `out` starts when that one has finished. With `workers=1`, in this process
-    with progress bars. A run's numbers do not depend on `workers` (each run fixes its own `cfg.threads`); a failure names the run."""
+    `cfg.stage1_checkpoint` lies in another job's `out` starts after it (the jobs others start from go first). With `workers=1`,
+    in this process with progress bars. A run's numbers do not depend on `workers` (each run fixes its own `cfg.threads`);
+    a failure names the run."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     import multiprocessing as mp
-    def ready(j, pending): return not any(Path(j["cfg"].stage1_checkpoint).is_relative_to(p["out"]) for p in pending if j["cfg"].stage1_checkpoint)
+    def starts_from(j, p): return bool(j["cfg"].stage1_checkpoint) and Path(j["cfg"].stage1_checkpoint).is_relative_to(p["out"])
     if workers <= 1:
         from cdpose.training import Trainer
-        for j in jobs: Trainer(j["cfg"], j["data"], j["out"], j["device"], progress=True, site=j["site"]).run()
+        for j in sorted(jobs, key=lambda j: not any(starts_from(k, j) for k in jobs)):
+            Trainer(j["cfg"], j["data"], j["out"], j["device"], progress=True, site=j["site"]).run()
         return
     pending, running = list(jobs), {}
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
         while pending or running:
-            for j in [j for j in pending if ready(j, pending + list(running.values()))][:workers - len(running)]:
+            ready = [j for j in pending if not any(starts_from(j, p) for p in pending + list(running.values()))]
+            ready.sort(key=lambda j: not any(starts_from(k, j) for k in pending))    # what others start from goes first
+            for j in ready[:workers - len(running)]:
                 pending.remove(j); log(f"training {j['out']}")
                 running[ex.submit(_train_job, j["cfg"], str(j["data"]), str(j["out"]), j["device"], j["site"])] = j
             if not running: raise RuntimeError(f"{len(pending)} runs wait on runs that are not queued")

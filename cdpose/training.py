@@ -229,8 +229,10 @@ def run(self: Trainer, resume: bool = False) -> dict:
         raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, or choose another --out")
     if self.world > 1: dist.barrier()          # every process has checked the run folder before anyone writes to it
     release = self._import_release() if checkpoint is None else None   # before any data is read: a bad checkpoint fails first
-    self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not self.cfg.init_checkpoint, error=None)
-    try: return self._run(checkpoint, release, t0)
+    if self.cfg.threads: torch.set_num_threads(self.cfg.threads)     # part of the float path, so the manifest records it from the start
+    try:
+        self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not self.cfg.init_checkpoint, error=None)
+        return self._run(checkpoint, release, t0)
     except BaseException as e:         # the manifest says how the run ended: never `running` after the process is gone
         how = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
         try: self._manifest(status=how, ended=time.strftime("%Y-%m-%dT%H:%M:%S"), wall_time_s=round(time.time() - t0, 1),
@@ -243,7 +245,6 @@ def _run(self: Trainer, checkpoint: dict | None, release: dict | None, t0: float
     "Both stages (or what is left of them after `checkpoint`), once the run folder is checked and the manifest says `running`."
     cfg = self.cfg
     self._datasets()
-    if cfg.threads: torch.set_num_threads(cfg.threads)      # part of the float path: the final manifest records it
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     stage1_state = None
     if cfg.stage1_checkpoint: stage1_state = load_checkpoint(cfg.stage1_checkpoint)["model"]
