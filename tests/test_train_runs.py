@@ -1,5 +1,5 @@
 "`cdpose.tables.train_runs`, what `cdpose tables` trains with: runs in processes side by side give the numbers a lone run gives."
-import json
+import json, os
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,7 +33,7 @@ def test_runs_side_by_side_equal_a_lone_run(tiny_synth, tmp_path):
     for run in ("full", "other", "stage1", "alone"):
         man = json.loads((tmp_path / run / "manifest.json").read_text())
         assert man["status"] == "finished" and man["float_path"]["threads"] == 1 and man["config"]["threads"] == 1
-    assert torch.get_num_threads() != 1 or len(__import__("os").sched_getaffinity(0)) == 1   # the lone run gave this process its threads back
+    assert torch.get_num_threads() != 1 or len(os.sched_getaffinity(0)) == 1   # the lone run gave this process its threads back
 
 def test_a_failed_run_is_named(tiny_synth, tmp_path):
     cfg = profile("tiny", ["threads=1", "stage1.epochs=0", "stage2.epochs=1", "stage1_checkpoint=/nonexistent/stage1.pt"])

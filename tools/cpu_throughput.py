@@ -1,6 +1,6 @@
-"""Training throughput of the smoke profile on this CPU: one run on every core in fp32 against runs side by side,
-or bf16 autocast on every core, or runs side by side, one thread each, in fp32 or bf16 autocast (what `cdpose tables` does at smoke). Prints ms per step and the
-throughput ratio against the first. Usage: python tools/cpu_throughput.py DATA_ROOT [STEPS]"""
+"""Training throughput of the smoke profile on this CPU. Against one fp32 run on every core, it times one bf16 run
+on every core, and runs side by side (one per core, one thread each) in fp32 and in bf16 (what `cdpose tables`
+does at smoke). Prints ms per step and the throughput ratio. Usage: python tools/cpu_throughput.py DATA_ROOT [STEPS]"""
 import subprocess, sys, time
 
 def step_ms(root: str, stage: int, threads: int, amp: bool, steps: int) -> float:
