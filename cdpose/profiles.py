@@ -48,7 +48,7 @@ class TrainConfig:
     num_workers: int = 4
     cache_images: bool = False
     amp: bool = True                # bf16 autocast on GPU
-    amp_cpu: bool = False           # bf16 autocast on CPU too (the rehearsal checks that it runs)
+    amp_cpu: bool = False           # bf16 autocast on CPU too (smoke; the rehearsal checks that it runs)
     flip_test: bool = True
     init_checkpoint: str = ""       # COCO-pretrained single-frame weights (ViTPose / HRNet format) that the first stage starts from
     pretrained: bool = False        # init_checkpoint is required (paper); `cdpose train --from-scratch` turns it off

@@ -335,11 +335,11 @@ def experiment_site(profile: str, runs: Path, data_root: str = "", detections: s
     return site
 
 # %% ../nbs/13_tables.ipynb #13a0c006
-def _train_job(cfg, data: str, out: str, device: str, site: dict) -> float:
-    "One run of `train_runs` in its own process; returns its wall time in seconds."
+def _train_job(cfg, data: str, out: str, device: str, site: dict, progress: bool = False) -> float:
+    "One run of `train_runs`; returns its wall time in seconds."
     from cdpose.training import Trainer
     t0 = time.time()
-    Trainer(cfg, data, out, device, progress=False, site=site).run()
+    Trainer(cfg, data, out, device, progress=progress, site=site).run()
     return time.time() - t0
 
 def train_runs(jobs: list[dict], workers: int = 1, log=print):
@@ -351,9 +351,7 @@ def train_runs(jobs: list[dict], workers: int = 1, log=print):
     import multiprocessing as mp
     def starts_from(j, p): return bool(j["cfg"].stage1_checkpoint) and Path(j["cfg"].stage1_checkpoint).is_relative_to(p["out"])
     if workers <= 1:
-        from cdpose.training import Trainer
-        for j in sorted(jobs, key=lambda j: not any(starts_from(k, j) for k in jobs)):
-            Trainer(j["cfg"], j["data"], j["out"], j["device"], progress=True, site=j["site"]).run()
+        for j in sorted(jobs, key=lambda j: not any(starts_from(k, j) for k in jobs)): _train_job(**j, progress=True)
         return
     pending, running = list(jobs), {}
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
@@ -362,7 +360,7 @@ def train_runs(jobs: list[dict], workers: int = 1, log=print):
             ready.sort(key=lambda j: not any(starts_from(k, j) for k in pending))    # what others start from goes first
             for j in ready[:workers - len(running)]:
                 pending.remove(j); log(f"training {j['out']}")
-                running[ex.submit(_train_job, j["cfg"], str(j["data"]), str(j["out"]), j["device"], j["site"])] = j
+                running[ex.submit(_train_job, **j)] = j
             if not running: raise RuntimeError(f"{len(pending)} runs wait on runs that are not queued")
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in done:
