@@ -450,8 +450,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'cdpose.trajectory.heatmap_distribution': ( 'trajectory.html#heatmap_distribution',
                                                                                'cdpose/trajectory.py'),
                                    'cdpose.trajectory.lt_label': ('trajectory.html#lt_label', 'cdpose/trajectory.py'),
-                                   'cdpose.trajectory.mass_above_codes': ('trajectory.html#mass_above_codes', 'cdpose/trajectory.py'),
-                                   'cdpose.trajectory.mass_above_grouped': ('trajectory.html#mass_above_grouped', 'cdpose/trajectory.py'),
                                    'cdpose.trajectory.patches_at': ('trajectory.html#patches_at', 'cdpose/trajectory.py'),
                                    'cdpose.trajectory.threshold_codes': ('trajectory.html#threshold_codes', 'cdpose/trajectory.py'),
                                    'cdpose.trajectory.tpdi_loss': ('trajectory.html#tpdi_loss', 'cdpose/trajectory.py')},
