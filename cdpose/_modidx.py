@@ -447,6 +447,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'cdpose/trajectory.py'),
                                    'cdpose.trajectory.expected_difference_topk': ( 'trajectory.html#expected_difference_topk',
                                                                                    'cdpose/trajectory.py'),
+                                   'cdpose.trajectory.expected_differences_levels': ( 'trajectory.html#expected_differences_levels',
+                                                                                      'cdpose/trajectory.py'),
                                    'cdpose.trajectory.heatmap_distribution': ( 'trajectory.html#heatmap_distribution',
                                                                                'cdpose/trajectory.py'),
                                    'cdpose.trajectory.lt_label': ('trajectory.html#lt_label', 'cdpose/trajectory.py'),

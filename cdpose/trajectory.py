@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['LT_FORMS', 'patches_at', 'heatmap_distribution', 'expected_difference_exact', 'expected_difference_topk',
-           'threshold_codes', 'expected_difference_levels', 'lt_label', 'tpdi_loss']
+           'threshold_codes', 'expected_differences_levels', 'expected_difference_levels', 'lt_label', 'tpdi_loss']
 
 # %% ../nbs/05_trajectory.ipynb #1b1fe896
 _OFFSETS = torch.stack(torch.meshgrid(torch.arange(-2, 3), torch.arange(-2, 3), indexing="ij"), -1).reshape(-1, 2)  # (25, 2) dy, dx
@@ -67,26 +67,31 @@ def threshold_codes(patches: torch.Tensor, lo: torch.Tensor, delta: torch.Tensor
     t = lo[:, None, None, None] + delta[:, None, None, None] * (torch.arange(levels, device=patches.device, dtype=patches.dtype) + 0.5)
     return (patches[..., None] > t).to(dtype or patches.dtype).flatten(-2)
 
-def expected_difference_levels(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor,
-                               levels: int = 16, product_dtype: torch.dtype | None = None) -> torch.Tensor:
-    """E (Eq. 6) per clip and joint (B, K) over every pair of positions, PD's pixel values rounded to `levels` + 1 levels per frame pair.
+def expected_differences_levels(heatmaps: torch.Tensor, images: torch.Tensor, levels: int = 16,
+                                product_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """E (Eq. 6) of each consecutive frame pair (B, F-1, K) of clips: heatmaps (B, F, K, h, w), crops (B, F, 3, H, W); every pair
+    of positions, PD's pixel values rounded to `levels` + 1 levels spread over the clip's range, so each frame is coded once.
     The distributions meet the 0/1 codes in `product_dtype`: by default bfloat16 for float32 inputs (the codes exact, the
     probabilities rounded to 8 bits, measured below), the inputs' own dtype otherwise (float64 is exact)."""
-    B, K, hh, hw = h1.shape
-    dt = torch.promote_types(h1.dtype, torch.float32)
+    B, Fr, K, hh, hw = heatmaps.shape
+    dt = torch.promote_types(heatmaps.dtype, torch.float32)
     low = product_dtype or (torch.bfloat16 if dt == torch.float32 else dt)
-    with torch.autocast(h1.device.type, enabled=False):          # probabilities in float32 (at least), also under bf16 training
-        pos = torch.arange(hh * hw, device=h1.device).expand(B, -1)
-        P1, P2 = patches_at(img1.to(dt), pos, (hh, hw)), patches_at(img2.to(dt), pos, (hh, hw))       # (B, hw, 75)
-        both = torch.cat([P1, P2], 1)
-        lo = both.amin((1, 2))
-        delta = ((both.amax((1, 2)) - lo) / levels).clamp_min(1e-12)                                  # (B,)
-        U1, U2 = threshold_codes(P1, lo, delta, levels, low), threshold_codes(P2, lo, delta, levels, low)   # (B, hw, 75 L)
-        d1, d2 = heatmap_distribution(h1.to(dt)), heatmap_distribution(h2.to(dt))                      # (B, K, hw)
-        above1, above2 = torch.bmm(d1.to(low), U1).to(dt), torch.bmm(d2.to(low), U2).to(dt)   # per value: P(it lies above each threshold)
-        n1, n2 = above1.sum(-1), above2.sum(-1)                          # the expected number of codes set
-        e = d2.sum(-1) * n1 + d1.sum(-1) * n2 - 2 * (above1 * above2).sum(-1)
-        return e * delta[:, None] / P1.shape[-1]
+    with torch.autocast(heatmaps.device.type, enabled=False):    # probabilities in float32 (at least), also under bf16 training
+        pos = torch.arange(hh * hw, device=heatmaps.device).expand(B * Fr, -1)
+        P = patches_at(images.flatten(0, 1).to(dt), pos, (hh, hw))                                     # (B F, hw, 75)
+        lo = P.unflatten(0, (B, Fr)).amin((1, 2, 3))
+        delta = ((P.unflatten(0, (B, Fr)).amax((1, 2, 3)) - lo) / levels).clamp_min(1e-12)             # (B,)
+        U = threshold_codes(P, lo.repeat_interleave(Fr), delta.repeat_interleave(Fr), levels, low)     # (B F, hw, 75 L)
+        d = heatmap_distribution(heatmaps.flatten(0, 1).to(dt))                                        # (B F, K, hw)
+        above = torch.bmm(d.to(low), U).to(dt).unflatten(0, (B, Fr))   # per value: P(it lies above each threshold)
+        n, s = above.sum(-1), d.sum(-1).unflatten(0, (B, Fr))           # the expected number of codes set; the mass (1, or 0)
+        e = s[:, 1:] * n[:, :-1] + s[:, :-1] * n[:, 1:] - 2 * (above[:, :-1] * above[:, 1:]).sum(-1)
+        return e * delta[:, None, None] / P.shape[-1]
+
+def expected_difference_levels(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor,
+                               levels: int = 16, product_dtype: torch.dtype | None = None) -> torch.Tensor:
+    "E (Eq. 6) per clip and joint (B, K) of one frame pair, heatmaps (B, K, h, w), images (B, 3, H, W): a clip of two frames."
+    return expected_differences_levels(torch.stack([h1, h2], 1), torch.stack([img1, img2], 1), levels, product_dtype)[:, 0]
 
 # %% ../nbs/05_trajectory.ipynb #c543149c
 LT_FORMS = ("levels", "topk", "exact")
@@ -100,10 +105,10 @@ def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, form: str = "levels"
     "L_t (Eq. 7) for heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips; E by `form`: 'levels', 'topk' (None k: exact) or 'exact'."
     if form not in LT_FORMS: raise ValueError(f"L_t form {form!r}: must be one of {', '.join(LT_FORMS)}")
     B, Fr = heatmaps.shape[:2]
-    if form == "levels" or (form == "topk" and k is not None):   # all 2T pairs (t, t+1) of the clip as one batch
+    if form == "levels": return expected_differences_levels(heatmaps, images, levels).mean((0, 2)).sum()   # each frame coded once
+    if form == "topk" and k is not None:                          # all 2T pairs (t, t+1) of the clip as one batch
         pairs = lambda x: (x[:, :-1].flatten(0, 1), x[:, 1:].flatten(0, 1))
-        e = (expected_difference_levels(*pairs(heatmaps), *pairs(images), levels=levels) if form == "levels"
-             else expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k))                  # (B * (Fr-1), K)
+        e = expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k)                        # (B * (Fr-1), K)
         return e.reshape(B, Fr - 1, -1).mean((0, 2)).sum()
     total = heatmaps.new_zeros(())
     for t in range(Fr - 1):  # the exact sum holds a (h*w)² matrix per clip: one pair at a time
