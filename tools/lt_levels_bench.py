@@ -1,8 +1,10 @@
 """Times L_t's levels form at the paper's size (64x48 heatmaps, 17 joints, 256x192 crops, clips of 5 frames: T = 2),
 forward and backward: each frame coded once per clip (what `tpdi_loss` does) against each frame pair coded on its
 own, with the product of probabilities and codes in float32 and in bfloat16 (the default). Compares each product
-with the exact double sum on two frame pairs. Prints one JSON line.
-    python tools/lt_levels_bench.py [--device cuda] [--clips 32] [--levels 16]"""
+with the exact double sum on two frame pairs. Prints one JSON line; `table` writes those lines as
+paper_tables/benchmark_lt_levels.md.
+    python tools/lt_levels_bench.py time [--device cuda] [--clips 32] [--levels 16] >> lt.jsonl
+    python tools/lt_levels_bench.py table --json lt.jsonl --out paper_tables [--commit C]"""
 import argparse, json, time
 import torch, torch.nn.functional as F
 from cdpose.trajectory import expected_difference_exact, expected_difference_levels, expected_differences_levels
@@ -26,7 +28,9 @@ def main(device: str, clips: int, levels: int, reps: int = 10) -> dict:
     cuda = device.startswith("cuda")
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     h, imgs = clips_like(clips, 5, device)
-    out = {"device": torch.cuda.get_device_name(0) if cuda else "cpu", "clips": clips, "levels": levels}
+    from cdpose.tables import run_label
+    out = {"device": torch.cuda.get_device_name(0) if cuda else "cpu", "machine": run_label("", "", 0, "")["machine"],
+           "clips": clips, "levels": levels}
     pairs = lambda x: (x[:, :-1].flatten(0, 1), x[:, 1:].flatten(0, 1))
     h2, i2 = clips_like(2, 2, device, seed=1)                                   # two pairs for the accuracy
     def e_grad(fn):
@@ -42,10 +46,40 @@ def main(device: str, clips: int, levels: int, reps: int = 10) -> dict:
         out[f"{name}, grad cosine vs exact"] = round(F.cosine_similarity(g, g0, 0).item(), 5)
     return out
 
+def table(lines: list[dict], out: str, commit: str | None) -> None:
+    "One row per device, product and coding."
+    import pandas as pd
+    from cdpose.tables import run_label, write_table
+    rows = []
+    for r in lines:
+        for dtype in ("float32", "bfloat16"):
+            for coding in ("frames coded once per clip", "each pair coded"):
+                rows.append({"device": r["device"], "clips": r["clips"], "levels": r["levels"], "product": dtype, "codes": coding,
+                             "ms (forward + backward)": r[f"{dtype}, {coding}, ms"],
+                             "relative error of E vs exact (x 1e-4)": 1e4 * r[f"{dtype}, rel err E vs exact"],
+                             "1 - gradient cosine vs exact (x 1e-3)": 1e3 * (1 - r[f"{dtype}, grad cosine vs exact"])})
+    label = run_label("paper sizes", "generated clips (tools/lt_levels_bench.py)", 0, ", ".join(dict.fromkeys(r["device"] for r in lines)), commit)
+    label["machine"] = "; ".join(dict.fromkeys(f'{r["device"]}: {r["machine"]}' for r in lines))
+    write_table(pd.DataFrame(rows), "benchmark_lt_levels", out, "L_t's levels form at the paper's size: codes per clip or per pair, float32 or bfloat16 product", label,
+                notes="64x48 heatmaps, 17 joints, 256x192 crops, clips of 5 frames (T = 2, 4 frame pairs each), forward and backward of E "
+                      "for every pair, median of 10 after 2 warm-ups. 'frames coded once per clip' is what tpdi_loss does "
+                      "(expected_differences_levels); 'each pair coded' gives each pair its own levels and codes its two frames (float32 and "
+                      "each pair coded: the form until commit d1afd60). Errors "
+                      "and cosines against the exact double sum on two other frame pairs (errors depend on the levels, not on the coding). "
+                      "The whole training step's share is in benchmark_gpu_breakdown.md and benchmark_training_breakdown.md. The JSON lines "
+                      "are in paper_tables/lt_levels/ (the H200's was timed at commit 78431a4: the device machine's git copy "
+                      "named an older commit, but cdpose/trajectory.py's SHA-256 there matched 78431a4's).")
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
+    p.add_argument("job", nargs="?", default="time", choices=["time", "table"])
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--clips", type=int, default=32)
     p.add_argument("--levels", type=int, default=16)
+    p.add_argument("--json", nargs="*", default=[])
+    p.add_argument("--out", default="paper_tables")
+    p.add_argument("--commit", default="")
     a = p.parse_args()
-    print(json.dumps(main(a.device, a.clips, a.levels)))
+    if a.job == "table":
+        table([json.loads(l) for f in a.json for l in open(f) if l.strip()], a.out, a.commit or None)
+    else: print(json.dumps(main(a.device, a.clips, a.levels)))
