@@ -16,7 +16,7 @@ from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
 __all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'BlindPool', 'SemanticEncoder',
-           'CentroidPool', 'TransformEncoder', 'affine_warp', 'compose_affine', 'SemanticDecoder',
+           'CentroidPool', 'TransformEncoder', 'affine_warp', 'invert_affine', 'compose_affine', 'SemanticDecoder',
            'SemanticAlignmentSpace', 'latent_distance', 'continuity_loss', 'random_similarity', 'transform_images',
            'spatial_consistency_loss']
 
@@ -35,6 +35,7 @@ class SemanticConfig:
     use_S: bool = True         # False: H = D(Z), the "Z only" row of Table 6
     pooling: str | None = None  # None: E_Z pools tokens by a learned map over positions (ours); "blind": by attention, with no position embedding (07a_invariance)
     transform_pooling: str | None = None  # None: E_S averages its tokens (ours); "centroids": it reads where learned attention maps sit (07a_invariance)
+    canonical: bool | None = None  # True: E_Z reads F warped back by S^-1, so that where the person is must come from S (07a_invariance)
 
 class MixerBlock(nn.Module):
     "MLP-Mixer block: a token-mixing MLP across the N tokens, then a channel MLP, each pre-norm and residual."
@@ -149,6 +150,11 @@ def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     grid = F.affine_grid(S.to(canonical.dtype), list(canonical.shape), align_corners=False)
     return F.grid_sample(canonical, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
+def invert_affine(S: torch.Tensor) -> torch.Tensor:
+    "The inverse (B, 2, 3) of affine transforms S (B, 2, 3): A(A(x, invert_affine(S)), S) = x where nothing leaves the frame."
+    Ai = torch.linalg.inv(S[..., :2].float())
+    return torch.cat([Ai, -Ai @ S[..., 2:].float()], -1).to(S.dtype)
+
 def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
     "The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
     return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
@@ -185,12 +191,15 @@ class SemanticAlignmentSpace(nn.Module):
         self.semantic_encoder = SemanticEncoder(in_channels, feature_hw, cfg)                       # E_Z
         self.transform_encoder = TransformEncoder(in_channels, feature_hw, cfg) if cfg.use_S else None  # E_S
         self.decoder = SemanticDecoder(heatmap_hw, cfg, num_joints)                                  # D
-    def encode(self, f): return self.semantic_encoder(f)
+    def encode(self, f, S: torch.Tensor | None = None) -> torch.Tensor:
+        "Z = E_Z(F); with `canonical`, E_Z(A(F, S^-1)): F moved back by its S (from E_S unless given)."
+        if not (self.cfg.canonical and self.transform_encoder is not None): return self.semantic_encoder(f)
+        return self.semantic_encoder(affine_warp(f, invert_affine(self.transform_encoder(f) if S is None else S)))
     def forward(self, f) -> dict:
-        z = self.semantic_encoder(f)
+        S = None if self.transform_encoder is None else self.transform_encoder(f)
+        z = self.encode(f, S)
         canonical = self.decoder(z)
-        if self.transform_encoder is None: return {"Z": z, "S": None, "canonical": canonical, "heatmaps": canonical}
-        S = self.transform_encoder(f)
+        if S is None: return {"Z": z, "S": None, "canonical": canonical, "heatmaps": canonical}
         return {"Z": z, "S": S, "canonical": canonical, "heatmaps": affine_warp(canonical, S)}
 
 # %% ../nbs/04_semantic_space.ipynb #51b10de6

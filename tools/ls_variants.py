@@ -95,10 +95,17 @@ TABLE6_FROM_STAGE1 = {   # the design's two rows with the design on from stage 1
                                              *(["model.semantic.use_S=False"] if row == "Z only" else [])], 0.0)
     for row in ("Z and S", "Z only")}
 
+CANON = ["stage2.epochs=2", "model.semantic.canonical=True", "loss.ls_translation=0.15", "threads=1"]
+
+CANONICAL = {   # trained on this machine's CPU, two at a time on one thread each (as the smoke tables): E_Z reads F moved back by S^-1
+    "canonical F, paper L_s 1e-3, 2 epochs": (CANON, 0.0),
+    "canonical F, paper L_s 0.1, 2 epochs": ([*CANON, "loss.lambda_s=0.1"], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
-                "table6_long_strong": TABLE6_LONG_STRONG}
+                "table6_long_strong": TABLE6_LONG_STRONG, "canonical": CANONICAL,
+                "canonical_a": dict(list(CANONICAL.items())[:1]), "canonical_b": dict(list(CANONICAL.items())[1:])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
