@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['LT_FORMS', 'patches_at', 'heatmap_distribution', 'expected_difference_exact', 'expected_difference_topk',
-           'threshold_codes', 'expected_differences_levels', 'expected_difference_levels', 'lt_label', 'tpdi_loss']
+           'threshold_codes', 'expected_difference_levels_clip', 'expected_difference_levels', 'lt_label', 'tpdi_loss']
 
 # %% ../nbs/05_trajectory.ipynb #1b1fe896
 _OFFSETS = torch.stack(torch.meshgrid(torch.arange(-2, 3), torch.arange(-2, 3), indexing="ij"), -1).reshape(-1, 2)  # (25, 2) dy, dx
@@ -67,7 +67,7 @@ def threshold_codes(patches: torch.Tensor, lo: torch.Tensor, delta: torch.Tensor
     t = lo[:, None, None, None] + delta[:, None, None, None] * (torch.arange(levels, device=patches.device, dtype=patches.dtype) + 0.5)
     return (patches[..., None] > t).to(dtype or patches.dtype).flatten(-2)
 
-def expected_differences_levels(heatmaps: torch.Tensor, images: torch.Tensor, levels: int = 16,
+def expected_difference_levels_clip(heatmaps: torch.Tensor, images: torch.Tensor, levels: int = 16,
                                 product_dtype: torch.dtype | None = None) -> torch.Tensor:
     """E (Eq. 6) of each consecutive frame pair (B, F-1, K) of clips: heatmaps (B, F, K, h, w), crops (B, F, 3, H, W); every pair
     of positions, PD's pixel values rounded to `levels` + 1 levels spread over the clip's range, so each frame is coded once.
@@ -91,7 +91,7 @@ def expected_differences_levels(heatmaps: torch.Tensor, images: torch.Tensor, le
 def expected_difference_levels(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor,
                                levels: int = 16, product_dtype: torch.dtype | None = None) -> torch.Tensor:
     "E (Eq. 6) per clip and joint (B, K) of one frame pair, heatmaps (B, K, h, w), images (B, 3, H, W): a clip of two frames."
-    return expected_differences_levels(torch.stack([h1, h2], 1), torch.stack([img1, img2], 1), levels, product_dtype)[:, 0]
+    return expected_difference_levels_clip(torch.stack([h1, h2], 1), torch.stack([img1, img2], 1), levels, product_dtype)[:, 0]
 
 # %% ../nbs/05_trajectory.ipynb #c543149c
 LT_FORMS = ("levels", "topk", "exact")
@@ -105,7 +105,7 @@ def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, form: str = "levels"
     "L_t (Eq. 7) for heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips; E by `form`: 'levels', 'topk' (None k: exact) or 'exact'."
     if form not in LT_FORMS: raise ValueError(f"L_t form {form!r}: must be one of {', '.join(LT_FORMS)}")
     B, Fr = heatmaps.shape[:2]
-    if form == "levels": return expected_differences_levels(heatmaps, images, levels).mean((0, 2)).sum()   # each frame coded once
+    if form == "levels": return expected_difference_levels_clip(heatmaps, images, levels).mean((0, 2)).sum()   # each frame coded once
     if form == "topk" and k is not None:                          # all 2T pairs (t, t+1) of the clip as one batch
         pairs = lambda x: (x[:, :-1].flatten(0, 1), x[:, 1:].flatten(0, 1))
         e = expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k)                        # (B * (Fr-1), K)

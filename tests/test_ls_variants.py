@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("records, variants, table", [
     ("invariance_ls_variants_runs.json", "gpu", "invariance_ls_variants"),             # the H200 runs
     ("invariance_s_variants_runs.json", "anchored", "invariance_s_variants"),           # the CPU runs (any CPU set writes this table)
+    ("invariance_canonical_runs.json", "canonical", "invariance_canonical"),            # E_Z on F moved back by S^-1, this CPU
     ("table6_invariant_design_runs.json", "table6_design", "table6_invariant_design"),
     ("table6_invariant_design_long_runs.json", "table6_long", "table6_invariant_design_long"),              # the H200 runs
     ("table6_invariant_design_from_stage1_runs.json", "table6_from_stage1", "table6_invariant_design_from_stage1")])

@@ -7,7 +7,7 @@ paper_tables/benchmark_lt_levels.md.
     python tools/lt_levels_bench.py table --json lt.jsonl --out paper_tables [--commit C]"""
 import argparse, json, time
 import torch, torch.nn.functional as F
-from cdpose.trajectory import expected_difference_exact, expected_difference_levels, expected_differences_levels
+from cdpose.trajectory import expected_difference_exact, expected_difference_levels, expected_difference_levels_clip
 
 def clips_like(n: int, frames: int, device: str, seed: int = 0):
     "Heatmaps (n, frames, 17, 64, 48), peaked and random; crops (n, frames, 3, 256, 192), smooth, moving (3, 2) pixels a frame, noisy."
@@ -37,11 +37,11 @@ def main(device: str, clips: int, levels: int, reps: int = 10) -> dict:
         x = h2.clone().requires_grad_(); e = fn(x); e.sum().backward(); return e.detach().flatten(), x.grad.flatten()
     e0, g0 = e_grad(lambda x: expected_difference_exact(x[:, 0], x[:, 1], i2[:, 0], i2[:, 1]))
     for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
-        per_clip = lambda x: expected_differences_levels(x, imgs, levels, dtype)
+        per_clip = lambda x: expected_difference_levels_clip(x, imgs, levels, dtype)
         per_pair = lambda x: expected_difference_levels(*pairs(x), *pairs(imgs), levels, dtype)
         out[f"{name}, frames coded once per clip, ms"] = round(1000 * timed(per_clip, h, reps, sync), 2)
         out[f"{name}, each pair coded, ms"] = round(1000 * timed(per_pair, h, reps, sync), 2)
-        e, g = e_grad(lambda x: expected_differences_levels(x, i2, levels, dtype)[:, 0])
+        e, g = e_grad(lambda x: expected_difference_levels_clip(x, i2, levels, dtype)[:, 0])
         out[f"{name}, rel err E vs exact"] = round(((e - e0).abs() / e0.abs()).mean().item(), 5)
         out[f"{name}, grad cosine vs exact"] = round(F.cosine_similarity(g, g0, 0).item(), 5)
     return out
@@ -63,7 +63,7 @@ def table(lines: list[dict], out: str, commit: str | None) -> None:
     write_table(pd.DataFrame(rows), "benchmark_lt_levels", out, "L_t's levels form at the paper's size: codes per clip or per pair, float32 or bfloat16 product", label,
                 notes="64x48 heatmaps, 17 joints, 256x192 crops, clips of 5 frames (T = 2, 4 frame pairs each), forward and backward of E "
                       "for every pair, median of 10 after 2 warm-ups. 'frames coded once per clip' is what tpdi_loss does "
-                      "(expected_differences_levels); 'each pair coded' gives each pair its own levels and codes its two frames (float32 and "
+                      "(expected_difference_levels_clip); 'each pair coded' gives each pair its own levels and codes its two frames (float32 and "
                       "each pair coded: the form until commit d1afd60). Errors "
                       "and cosines against the exact double sum on two other frame pairs (errors depend on the levels, not on the coding). "
                       "The whole training step's share is in benchmark_gpu_breakdown.md and benchmark_training_breakdown.md. The JSON lines "
