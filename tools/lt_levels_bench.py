@@ -64,7 +64,7 @@ def table(lines: list[dict], out: str, commit: str | None) -> None:
                 notes="64x48 heatmaps, 17 joints, 256x192 crops, clips of 5 frames (T = 2, 4 frame pairs each), forward and backward of E "
                       "for every pair, median of 10 after 2 warm-ups. 'frames coded once per clip' is what tpdi_loss does "
                       "(expected_difference_levels_clip); 'each pair coded' gives each pair its own levels and codes its two frames (float32 and "
-                      "each pair coded: the form until commit d1afd60). Errors "
+                      "each pair coded: the default form until commit 85fbdf6). Errors "
                       "and cosines against the exact double sum on two other frame pairs (errors depend on the levels, not on the coding). "
                       "The whole training step's share is in benchmark_gpu_breakdown.md and benchmark_training_breakdown.md. The JSON lines "
                       "are in paper_tables/lt_levels/ (the H200's was timed at commit 78431a4: the device machine's git copy "
