@@ -347,7 +347,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'cdpose.semantic.affine_warp': ('semantic_space.html#affine_warp', 'cdpose/semantic.py'),
                                  'cdpose.semantic.compose_affine': ('semantic_space.html#compose_affine', 'cdpose/semantic.py'),
                                  'cdpose.semantic.continuity_loss': ('semantic_space.html#continuity_loss', 'cdpose/semantic.py'),
-                                 'cdpose.semantic.invert_affine': ('semantic_space.html#invert_affine', 'cdpose/semantic.py'),
+                                 'cdpose.semantic.invert_warp': ('semantic_space.html#invert_warp', 'cdpose/semantic.py'),
                                  'cdpose.semantic.latent_distance': ('semantic_space.html#latent_distance', 'cdpose/semantic.py'),
                                  'cdpose.semantic.random_similarity': ('semantic_space.html#random_similarity', 'cdpose/semantic.py'),
                                  'cdpose.semantic.spatial_consistency_loss': ( 'semantic_space.html#spatial_consistency_loss',

@@ -16,7 +16,7 @@ from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
 __all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'BlindPool', 'SemanticEncoder',
-           'CentroidPool', 'TransformEncoder', 'affine_warp', 'invert_affine', 'compose_affine', 'SemanticDecoder',
+           'CentroidPool', 'TransformEncoder', 'affine_warp', 'invert_warp', 'compose_affine', 'SemanticDecoder',
            'SemanticAlignmentSpace', 'latent_distance', 'continuity_loss', 'random_similarity', 'transform_images',
            'spatial_consistency_loss']
 
@@ -150,8 +150,9 @@ def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     grid = F.affine_grid(S.to(canonical.dtype), list(canonical.shape), align_corners=False)
     return F.grid_sample(canonical, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
-def invert_affine(S: torch.Tensor) -> torch.Tensor:
-    "The inverse (B, 2, 3) of affine transforms S (B, 2, 3): A(A(x, invert_affine(S)), S) = x where nothing leaves the frame."
+def invert_warp(S: torch.Tensor) -> torch.Tensor:
+    """The inverse (B, 2, 3) of A's transforms S (B, 2, 3): A(A(x, invert_warp(S)), S) = x where nothing leaves the frame
+    (torch, batched, in affine_grid's coordinates; `cdpose.clips.invert_affine` inverts one pixel-space crop transform in numpy)."""
     Ai = torch.linalg.inv(S[..., :2].float())
     return torch.cat([Ai, -Ai @ S[..., 2:].float()], -1).to(S.dtype)
 
@@ -194,7 +195,7 @@ class SemanticAlignmentSpace(nn.Module):
     def encode(self, f, S: torch.Tensor | None = None) -> torch.Tensor:
         "Z = E_Z(F); with `canonical`, E_Z(A(F, S^-1)): F moved back by its S (from E_S unless given)."
         if not (self.cfg.canonical and self.transform_encoder is not None): return self.semantic_encoder(f)
-        return self.semantic_encoder(affine_warp(f, invert_affine(self.transform_encoder(f) if S is None else S)))
+        return self.semantic_encoder(affine_warp(f, invert_warp(self.transform_encoder(f) if S is None else S)))
     def forward(self, f) -> dict:
         S = None if self.transform_encoder is None else self.transform_encoder(f)
         z = self.encode(f, S)
