@@ -252,6 +252,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'cdpose.model._replace_at': ('model.html#_replace_at', 'cdpose/model.py'),
                               'cdpose.model._row': ('model.html#_row', 'cdpose/model.py'),
                               'cdpose.model.ablation': ('model.html#ablation', 'cdpose/model.py'),
+                              'cdpose.model.attention_kernel': ('model.html#attention_kernel', 'cdpose/model.py'),
                               'cdpose.model.cdpose_loss': ('model.html#cdpose_loss', 'cdpose/model.py'),
                               'cdpose.model.count_params': ('model.html#count_params', 'cdpose/model.py'),
                               'cdpose.model.heatmap_mse': ('model.html#heatmap_mse', 'cdpose/model.py'),

@@ -8,8 +8,10 @@ row of Tables 5 and 6."""
 from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
+import contextlib
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from .keypoints import NUM_KEYPOINTS
 from .backbone import build_backbone, head_for
@@ -19,8 +21,8 @@ from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose', 'NonFiniteLossError', 'heatmap_mse',
-           'cdpose_loss', 'count_params', 'model_complexity']
+__all__ = ['ABLATIONS', 'ATTENTION_KERNELS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose', 'attention_kernel',
+           'NonFiniteLossError', 'heatmap_mse', 'cdpose_loss', 'count_params', 'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -145,6 +147,17 @@ class CDPose(nn.Module):
             out["fused"] = self.fusion(aligned)
         out["output"] = out["fused"] if self.fusion is not None else hm[:, Fr // 2]
         return out
+
+# %% ../nbs/07_model.ipynb #a77e0001
+ATTENTION_KERNELS = ("math",)     # besides None, torch's own choice
+
+def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManager:
+    """Where every attention of the model (timm's ViT blocks, `nn.MultiheadAttention`) computes softmax(QK^T/sqrt(d))V:
+    None lets torch pick its kernel; "math" forces the explicit matrix products. The function is the same either way;
+    only rounding and speed differ (on a CPU in bf16, torch's fused kernel is 2-3x slower at the smoke profile's 48 tokens)."""
+    if name is None: return contextlib.nullcontext()
+    if name != "math": raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
+    return sdpa_kernel([SDPBackend.MATH])
 
 # %% ../nbs/07_model.ipynb #53c27fd7
 class NonFiniteLossError(FloatingPointError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from .clips import ClipConfig
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
-from .model import ModelConfig, LossConfig
+from .model import ModelConfig, LossConfig, ATTENTION_KERNELS
 from .trajectory import LT_FORMS
 from .backbone import backbone_recipe
 from .settings import Settings, SiteData, setting_path
@@ -60,6 +60,7 @@ class TrainConfig:
     stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
     stage1_ls: bool = False         # with stage1_space: stage 1 keeps L_s and its moved-copy terms as configured (07a_invariance; not the paper's)
     threads: int = 0                # torch's CPU threads for the run (0: torch's default); its float results depend on it (`cdpose tables` at smoke: 1)
+    attention_kernel: str | None = None   # the attention kernel of training and validation (`cdpose.model.attention_kernel`): None torch's choice; "math" (smoke)
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b01
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
@@ -78,7 +79,8 @@ PROFILES: dict[str, TrainConfig] = {
                          stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
                          stage2=StageConfig(epochs=2, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05, backbone_lr_mult=0.25),
                          eval_every=2, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True, flip_test=False,
-                         stage1_space=True, amp_cpu=True),    # bf16 autocast on the CPU too, as the paper profile trains on GPUs
+                         stage1_space=True, amp_cpu=True,     # bf16 autocast on the CPU too, as the paper profile trains on GPUs ...
+                         attention_kernel="math"),           # ... where torch's fused attention kernel is slow at 48 tokens (07_model)
     "tiny": TrainConfig(profile="tiny", model=replace(_smoke_model((64, 48), depth=1), semantic=SemanticConfig(
                              dim=32, heads=2, attn_blocks=1, latents=4, latent_dim=16, mixer_blocks=1, token_grid=(4, 3), decoder_dim=16),
                              fusion_cfg=FusionConfig(dim=16, heads=2, layers=1, head_dim=8)),
@@ -165,7 +167,7 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
                "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
-_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS}
+_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS}
 
 def _range_error(name: str, value) -> str | None:
     "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."

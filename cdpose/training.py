@@ -20,7 +20,7 @@ from fastcore.basics import patch
 from .data import DataError, write_json_atomic
 from .dataset import load_posetrack, load_detections
 from .clips import PoseTrackClips
-from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError
+from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError, attention_kernel
 from .semantic import random_similarity
 from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
 from .settings import load_settings, resolve_dataset, resolve_device
@@ -232,7 +232,7 @@ def run(self: Trainer, resume: bool = False) -> dict:
     if self.cfg.threads: torch.set_num_threads(self.cfg.threads)     # part of the float path, so the manifest records it from the start
     try:
         self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not self.cfg.init_checkpoint, error=None)
-        return self._run(checkpoint, release, t0)
+        with attention_kernel(self.cfg.attention_kernel): return self._run(checkpoint, release, t0)
     except BaseException as e:         # the manifest says how the run ended: never `running` after the process is gone
         how = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
         try: self._manifest(status=how, ended=time.strftime("%Y-%m-%dT%H:%M:%S"), wall_time_s=round(time.time() - t0, 1),
