@@ -154,7 +154,7 @@ ATTENTION_KERNELS = ("math",)     # besides None, torch's own choice
 def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManager:
     """Where every attention of the model (timm's ViT blocks, `nn.MultiheadAttention`) computes softmax(QK^T/sqrt(d))V:
     None lets torch pick its kernel; "math" forces the explicit matrix products. The function is the same either way;
-    only rounding and speed differ (on a CPU in bf16, torch's fused kernel is 2-3x slower at the smoke profile's 48 tokens)."""
+    only rounding and speed differ (on a CPU in bf16, torch's fused kernel is about 2x slower at the smoke profile's 48 tokens)."""
     if name is None: return contextlib.nullcontext()
     if name != "math": raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
     return sdpa_kernel([SDPBackend.MATH])

@@ -206,7 +206,7 @@ def s_table(a):
                       0, a.device_name, a.commit or None)
     if a.variants.startswith("canonical"):
         return write_table(pd.DataFrame(rows), "invariance_canonical", a.out, "Can S carry the transform when E_Z reads F moved back by S^-1?", label,
-                notes="Each variant trains stage 2 of the full model for 2 epochs from the seed-0 stage 1 of the smoke tables (bf16 on one "
+                notes="Each variant trains stage 2 of the full model for 2 epochs from the seed-0 stage 1 of the smoke tables of commit a0d3442 (bf16 on one "
                       "thread, two runs at a time, as those tables; their full model, seed 0: 50.30 mAP, S's largest R² 0.07, last column "
                       "0.84). 'canonical F' = SemanticConfig.canonical (Z = E_Z(A(F, S^-1)), off by default, 04_semantic_space), with L_s's "
                       "transforms translating up to ±0.15; 'relative L_s on fixed F' = ls_relative, lambda_s 0.1, ls_features_fixed; 'the "
