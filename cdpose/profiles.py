@@ -73,7 +73,7 @@ def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
 PROFILES: dict[str, TrainConfig] = {
     "paper": TrainConfig(pretrained=True),
     "smoke": TrainConfig(profile="smoke", model=_smoke_model(),
-                         loss=LossConfig(lt_form="topk"),    # top-8 L_t: levels-16 costs 20-30% more per stage-2 step at this size (05_trajectory)
+                         loss=LossConfig(lt_form="topk"),    # top-8 L_t: levels-16 costs about 40% more per stage-2 step at this size (05_trajectory)
                          clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0, scale_factor=0.15,
                                          half_body_prob=0.0),
                          stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
