@@ -190,7 +190,7 @@ def check_config(cfg, prefix: str = ""):
             check_config(value, key + "."); continue
         _typed(key, value, hints[f.name])
         why = None if value is None else _range_error(f.name, value)
-        if why: raise ConfigError(f"--set {key}={value!r}: must be {why}")
+        if why: raise ConfigError(f"--set {key}={value!r}: must be {why}" + (" (or None)" if type(None) in typing.get_args(hints[f.name]) else ""))
     if not getattr(cfg, "lambda_hs", 1) and (getattr(cfg, "hs_original_z", None) or getattr(cfg, "lambda_stheta", None)):
         raise ConfigError(f"--set {prefix}hs_original_z / {prefix}lambda_stheta: they act on lambda_hs's moved copy; set {prefix}lambda_hs too")
     if getattr(cfg, "stage1_ls", False) and not getattr(cfg, "stage1_space", False):
