@@ -16,7 +16,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from .keypoints import NUM_KEYPOINTS
 from .backbone import build_backbone, head_for
 from .semantic import (SemanticConfig, SemanticAlignmentSpace, continuity_loss, spatial_consistency_loss,
-                             random_similarity, transform_images, affine_warp, compose_affine)
+                             random_similarity, transform_images, affine_warp, compose_affine, pose_frame, invert_warp)
 from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
@@ -65,6 +65,7 @@ class LossConfig:
     hs_original_z: bool | None = None  # True: that copy's heatmaps decoded from the original's Z and the copy's S, A(D(Z), S')
     ls_features_fixed: bool | None = None  # True: L_s trains E_Z only, on features it cannot change, so the backbone keeps the position for E_S (not the paper's)
     lambda_stheta: float | None = None  # with lambda_hs: weight of |S' - sg(S) θ|², S' of the copy held to the original's S composed with θ (not the paper's)
+    lambda_frame: float | None = None   # weight of |S - pose_frame(joints)|² on every frame and on L_s's moved copy: S anchored to the pose's position and size (not the paper's)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -168,6 +169,17 @@ def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     w = weight[..., None, None]
     return ((pred - target) ** 2 * w).mean()
 
+def _heatmap_points(keypoints: torch.Tensor, cfg: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    "Keypoints (..., K, 3) in crop pixels -> their heatmap positions in affine_grid's coordinates (..., K, 2), and which are visible."
+    (ih, iw), (hh, hw) = cfg.input_size, cfg.heatmap_size
+    u = keypoints[..., :2] * keypoints.new_tensor([(hw - 1) / (iw - 1), (hh - 1) / (ih - 1)])    # as the targets (input_to_heatmap_scale)
+    return (2 * u + 1) / u.new_tensor([hw, hh]) - 1, keypoints[..., 2] > 0
+
+def _frame_error(S: torch.Tensor, points: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+    "Mean squared difference between S (B, 2, 3) and the pose's frame, over the rows with enough visible joints."
+    target, ok = pose_frame(points.float(), visible)
+    return (((S.float() - target) ** 2).mean((1, 2)) * ok).sum() / ok.sum().clamp_min(1)
+
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     "The training loss and its terms for a clip batch (from `PoseTrackClips`) and the model's outputs."
@@ -180,6 +192,9 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
     weights = {"h1": cfg.lambda_h1}
     if "fused" in out: terms["h2"], weights["h2"] = heatmap_mse(out["fused"], target[:, key], weight[:, key]), cfg.lambda_h2
     Z = out.get("Z")
+    if cfg.lambda_frame and out.get("S") is not None:
+        pts, vis = _heatmap_points(batch["keypoints"], model.cfg)
+        terms["f"], weights["f"] = _frame_error(out["S"].flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1)), cfg.lambda_frame
     if Z is not None and cfg.lambda_c > 0 and key - cfg.delta >= 0:
         terms["c"] = continuity_loss(Z[:, key - cfg.delta], Z[:, key], Z[:, key + cfg.delta], cfg.alpha, cfg.lc_printed)
         weights["c"] = cfg.lambda_c
@@ -196,6 +211,12 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
             if cfg.lambda_stheta and o["S"] is not None:   # A(A(C, S), θ) = A(C, S θ): the copy's S is known from the original's
                 terms["stheta"], weights["stheta"] = ((o["S"] - compose_affine(out["S"][:, key].detach(), theta)) ** 2).mean(), cfg.lambda_stheta
         else: o, z_moved = {"F": model.backbone(moved)}, None     # L_s needs only the copy's features and Z
+        if cfg.lambda_frame and model.space.transform_encoder is not None:   # the copy's S anchored to where its joints moved: θ^-1 p
+            pts, vis = _heatmap_points(batch["keypoints"][:, key], model.cfg)
+            inv = invert_warp(theta.float())
+            pts = pts @ inv[:, :, :2].transpose(1, 2) + inv[:, None, :, 2]
+            s_moved = o["S"] if o.get("S") is not None else model.space.transform_encoder(o["F"])
+            terms["f"] = terms["f"] + _frame_error(s_moved, pts, vis & (pts.abs() <= 1).all(-1))
         z_key = Z[:, key]
         if cfg.ls_features_fixed:   # E_Z again, on features whose gradient stops here: L_s cannot make F forget the position
             z_key, z_moved = model.space.encode(out["F"][:, key].detach()), model.space.encode(o["F"].detach())

@@ -105,11 +105,18 @@ CANONICAL = {   # trained on this machine's CPU, two at a time on one thread eac
     "canonical F, relative L_s 0.1 on fixed F, 2 epochs": ([*CANON, *REL, FIXED], 0.0),
     "canonical F, the design (07a), 2 epochs": ([*CANON, *DESIGN], 0.0)}
 
+FRAME = ["stage2.epochs=2", "loss.lambda_frame=1.0", "loss.ls_translation=0.15", "threads=1"]
+
+FRAMED = {   # trained on this machine's CPU, two at a time on one thread each: S anchored to the pose's frame (LossConfig.lambda_frame)
+    "S anchored to the pose frame 1, paper L_s 1e-3, 2 epochs": (FRAME, 0.0),
+    "S anchored to the pose frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*FRAME, *SWAP, *REL, FIXED], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
                 "table6_long_strong": TABLE6_LONG_STRONG, "canonical": CANONICAL,
-                "canonical_a": dict(list(CANONICAL.items())[0::2]), "canonical_b": dict(list(CANONICAL.items())[1::2])}
+                "canonical_a": dict(list(CANONICAL.items())[0::2]), "canonical_b": dict(list(CANONICAL.items())[1::2]),
+                "frame_a": dict(list(FRAMED.items())[0::2]), "frame_b": dict(list(FRAMED.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
