@@ -66,6 +66,7 @@ class LossConfig:
     ls_features_fixed: bool | None = None  # True: L_s trains E_Z only, on features it cannot change, so the backbone keeps the position for E_S (not the paper's)
     lambda_stheta: float | None = None  # with lambda_hs: weight of |S' - sg(S) θ|², S' of the copy held to the original's S composed with θ (not the paper's)
     lambda_frame: float | None = None   # weight of |S - pose_frame(joints)|² on every frame and on L_s's moved copy: S anchored to the pose's position and size (not the paper's)
+    frame_radius: float | None = 0.5    # lambda_frame: the joints' RMS radius in the canonical frame (None: S anchored to the position alone)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -175,9 +176,9 @@ def _heatmap_points(keypoints: torch.Tensor, cfg: ModelConfig) -> tuple[torch.Te
     u = keypoints[..., :2] * keypoints.new_tensor([(hw - 1) / (iw - 1), (hh - 1) / (ih - 1)])    # as the targets (input_to_heatmap_scale)
     return (2 * u + 1) / u.new_tensor([hw, hh]) - 1, keypoints[..., 2] > 0
 
-def _frame_error(S: torch.Tensor, points: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+def _frame_error(S: torch.Tensor, points: torch.Tensor, visible: torch.Tensor, radius: float | None) -> torch.Tensor:
     "Mean squared difference between S (B, 2, 3) and the pose's frame, over the rows with enough visible joints."
-    target, ok = pose_frame(points.float(), visible)
+    target, ok = pose_frame(points.float(), visible, radius)
     return (((S.float() - target) ** 2).mean((1, 2)) * ok).sum() / ok.sum().clamp_min(1)
 
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
@@ -194,7 +195,7 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
     Z = out.get("Z")
     if cfg.lambda_frame and out.get("S") is not None:
         pts, vis = _heatmap_points(batch["keypoints"], model.cfg)
-        terms["f"], weights["f"] = _frame_error(out["S"].flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1)), cfg.lambda_frame
+        terms["f"], weights["f"] = _frame_error(out["S"].flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1), cfg.frame_radius), cfg.lambda_frame
     if Z is not None and cfg.lambda_c > 0 and key - cfg.delta >= 0:
         terms["c"] = continuity_loss(Z[:, key - cfg.delta], Z[:, key], Z[:, key + cfg.delta], cfg.alpha, cfg.lc_printed)
         weights["c"] = cfg.lambda_c
@@ -216,7 +217,7 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
             inv = invert_warp(theta.float())
             pts = pts @ inv[:, :, :2].transpose(1, 2) + inv[:, None, :, 2]
             s_moved = o["S"] if o.get("S") is not None else model.space.transform_encoder(o["F"])
-            terms["f"] = terms["f"] + _frame_error(s_moved, pts, vis & (pts.abs() <= 1).all(-1))
+            terms["f"] = terms["f"] + _frame_error(s_moved, pts, vis & (pts.abs() <= 1).all(-1), cfg.frame_radius)
         z_key = Z[:, key]
         if cfg.ls_features_fixed:   # E_Z again, on features whose gradient stops here: L_s cannot make F forget the position
             z_key, z_moved = model.space.encode(out["F"][:, key].detach()), model.space.encode(o["F"].detach())

@@ -160,15 +160,16 @@ def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
     "The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
     return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
 
-def pose_frame(points: torch.Tensor, visible: torch.Tensor, radius: float = 0.5, min_joints: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+def pose_frame(points: torch.Tensor, visible: torch.Tensor, radius: float | None = 0.5, min_joints: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """The pose's own frame as a transform of A (B, 2, 3): S that moves the visible joints `points` (B, K, 2, in affine_grid's
     coordinates) to a canonical frame where their centroid is 0 and their RMS radius `radius` (translation and scale, the paper's
-    "translation or scaling"); and which rows have `min_joints` visible (B,). Not the paper's: a target that anchors E_S (07a_invariance)."""
+    "translation or scaling"; `radius=None`: translation only); and which rows have `min_joints` visible (B,).
+    Not the paper's: a target that anchors E_S (07a_invariance)."""
     w = visible.to(points.dtype)
     n = w.sum(1).clamp_min(1)
     mu = (points * w[..., None]).sum(1) / n[:, None]
     rms = ((((points - mu[:, None]) ** 2).sum(-1) * w).sum(1) / n).sqrt()
-    k = radius / rms.clamp_min(radius / 4)                       # at most 4x: a few joints close together say little of the scale
+    k = torch.ones_like(rms) if radius is None else radius / rms.clamp_min(radius / 4)   # at most 4x: a few joints close together say little of the scale
     zero = torch.zeros_like(k)
     S = torch.stack([torch.stack([k, zero, -k * mu[:, 0]], -1), torch.stack([zero, k, -k * mu[:, 1]], -1)], 1)
     return S, w.sum(1) >= min_joints

@@ -111,12 +111,17 @@ FRAMED = {   # trained on this machine's CPU, two at a time on one thread each: 
     "S anchored to the pose frame 1, paper L_s 1e-3, 2 epochs": (FRAME, 0.0),
     "S anchored to the pose frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*FRAME, *SWAP, *REL, FIXED], 0.0)}
 
+FRAMED_CENTROIDS = {   # the same with the E_S that reads where its attention sits: S above did not learn the translation (R² ≈ 0)
+    "S anchored to the pose frame 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME, CENTROIDS], 0.0),
+    "S anchored to the pose's position 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME, CENTROIDS, "loss.frame_radius=None"], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
                 "table6_long_strong": TABLE6_LONG_STRONG, "canonical": CANONICAL,
                 "canonical_a": dict(list(CANONICAL.items())[0::2]), "canonical_b": dict(list(CANONICAL.items())[1::2]),
-                "frame_a": dict(list(FRAMED.items())[0::2]), "frame_b": dict(list(FRAMED.items())[1::2])}
+                "frame_a": dict(list(FRAMED.items())[0::2]), "frame_b": dict(list(FRAMED.items())[1::2]),
+                "frame_centroids_a": dict(list(FRAMED_CENTROIDS.items())[0::2]), "frame_centroids_b": dict(list(FRAMED_CENTROIDS.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
