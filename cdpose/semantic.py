@@ -34,7 +34,7 @@ class SemanticConfig:
     decoder_dim: int = 64      # channels of D's upsampling path
     use_S: bool = True         # False: H = D(Z), the "Z only" row of Table 6
     pooling: str | None = None  # None: E_Z pools tokens by a learned map over positions (ours); "blind": by attention, with no position embedding (07a_invariance)
-    transform_pooling: str | None = None  # None: E_S averages its tokens (ours); "centroids": it reads where learned attention maps sit (07a_invariance)
+    transform_pooling: str | None = None  # None: E_S averages its tokens (ours); "centroids": it reads where learned attention maps sit; "positions": a learned map over positions, as E_Z's (07a_invariance)
     canonical: bool | None = None  # True: E_Z reads F warped back by S^-1, so that where the person is must come from S (07a_invariance)
 
 class MixerBlock(nn.Module):
@@ -133,16 +133,20 @@ class TransformEncoder(nn.Module):
     "E_S: F -> S (B, 2, 3), an affine transform in normalised heatmap coordinates (identity at initialisation)."
     def __init__(self, in_channels: int, feature_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig()):
         super().__init__()
-        if cfg.transform_pooling not in (None, "centroids"):
-            raise ValueError(f"SemanticConfig.transform_pooling: {cfg.transform_pooling!r} is not None or 'centroids'")
+        if cfg.transform_pooling not in (None, "centroids", "positions"):
+            raise ValueError(f"SemanticConfig.transform_pooling: {cfg.transform_pooling!r} is not None, 'centroids' or 'positions'")
         self.tokens = Tokenizer(in_channels, feature_hw, cfg.token_grid, cfg.dim)
         self.attn = AttentionBlock(cfg.dim, cfg.heads)
         self.centroids = CentroidPool(cfg.dim, cfg.token_grid) if cfg.transform_pooling == "centroids" else None
-        if self.centroids is None: self.head = _affine_head(cfg.dim, cfg.dim, norm=True)
-        else: self.centroid_head = _affine_head(self.centroids.out_features, cfg.dim, norm=False)   # its own name: a stage 1 without it still loads
+        self.positions = nn.Linear(cfg.token_grid[0] * cfg.token_grid[1], 4) if cfg.transform_pooling == "positions" else None
+        if self.centroids is not None: self.centroid_head = _affine_head(self.centroids.out_features, cfg.dim, norm=False)   # its own name: a stage 1 without it still loads
+        elif self.positions is not None: self.position_head = _affine_head(4 * cfg.dim, cfg.dim, norm=True)
+        else: self.head = _affine_head(cfg.dim, cfg.dim, norm=True)
     def forward(self, f):
         x = self.attn(self.tokens(f))
-        S = self.head(x.mean(1)) if self.centroids is None else self.centroid_head(self.centroids(x))
+        if self.centroids is not None: S = self.centroid_head(self.centroids(x))
+        elif self.positions is not None: S = self.position_head(self.positions(x.transpose(1, 2)).flatten(1))   # 4 learned weightings of the grid
+        else: S = self.head(x.mean(1))
         return S.view(-1, 2, 3)
 
 def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:

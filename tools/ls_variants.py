@@ -115,13 +115,20 @@ FRAMED_CENTROIDS = {   # the same with the E_S that reads where its attention si
     "S anchored to the pose frame 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME, CENTROIDS], 0.0),
     "S anchored to the pose's position 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME, CENTROIDS, "loss.frame_radius=None"], 0.0)}
 
+POSITIONS = "model.semantic.transform_pooling=positions"   # E_S pools its tokens by learned maps over positions, as E_Z does
+
+FRAMED_POSITIONS = {   # the anchor with an E_S that can weigh tokens by where they sit: centroids read only part of the translation
+    "S anchored to the pose frame 1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME, POSITIONS], 0.0),
+    "S anchored to the pose frame 0.1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME, POSITIONS, "loss.lambda_frame=0.1"], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
                 "table6_long_strong": TABLE6_LONG_STRONG, "canonical": CANONICAL,
                 "canonical_a": dict(list(CANONICAL.items())[0::2]), "canonical_b": dict(list(CANONICAL.items())[1::2]),
                 "frame_a": dict(list(FRAMED.items())[0::2]), "frame_b": dict(list(FRAMED.items())[1::2]),
-                "frame_centroids_a": dict(list(FRAMED_CENTROIDS.items())[0::2]), "frame_centroids_b": dict(list(FRAMED_CENTROIDS.items())[1::2])}
+                "frame_centroids_a": dict(list(FRAMED_CENTROIDS.items())[0::2]), "frame_centroids_b": dict(list(FRAMED_CENTROIDS.items())[1::2]),
+                "frame_positions_a": dict(list(FRAMED_POSITIONS.items())[0::2]), "frame_positions_b": dict(list(FRAMED_POSITIONS.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
