@@ -20,9 +20,9 @@ from .data import Frame, Person, Video, box_from_keypoints
 from .dataset import Detection, load_rgb
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'UPPER_BODY', 'LOWER_BODY', 'box_center_size', 'crop_transform', 'apply_affine',
-           'invert_affine', 'warp_crop', 'ClipConfig', 'to_tensor', 'to_image', 'clip_window', 'ClipSample',
-           'PoseTrackClips']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'UPPER_BODY', 'LOWER_BODY', 'box_center_size', 'crop_transform', 'crop_frame',
+           'apply_affine', 'invert_affine', 'warp_crop', 'ClipConfig', 'to_tensor', 'to_image', 'clip_window',
+           'ClipSample', 'PoseTrackClips']
 
 # %% ../nbs/01b_clips.ipynb #6ddc6883
 def box_center_size(bbox: np.ndarray, aspect: float, enlarge: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
@@ -44,6 +44,15 @@ def crop_transform(center: np.ndarray, size: np.ndarray, input_size: tuple[int, 
     M = np.concatenate([R, t[:, None]], 1)
     if flip: M = np.array([[-1.0, 0, iw - 1], [0, 1, 0]]) @ np.vstack([M, [0, 0, 1]])
     return M
+
+def crop_frame(M: np.ndarray, M0: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
+    """Where crop `M` sits in crop `M0` (both image -> crop pixels, crops `input_size` = (h, w)), as a transform of
+    `cdpose.semantic.affine_warp` in affine_grid's coordinates (2, 3): crop M = A(crop M0, crop_frame(M, M0)). With M0 the
+    box's own crop, it is the augmentation's move: the frame the box gives the person (07a_invariance)."""
+    ih, iw = input_size
+    N = np.array([[2 / iw, 0, 1 / iw - 1], [0, 2 / ih, 1 / ih - 1], [0, 0, 1]])      # crop pixels -> affine_grid's [-1, 1]
+    h = lambda m: np.vstack([m, [0, 0, 1]])
+    return (N @ h(M0) @ np.linalg.inv(h(M)) @ np.linalg.inv(N))[:2]
 
 def apply_affine(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
     "Apply the 2x3 affine `M` to points (..., 2)."
@@ -219,6 +228,7 @@ def __getitem__(self: PoseTrackClips, i: int) -> dict:
     target, weight = gaussian_heatmaps(hm_xy, kps_t[..., 2] > 0, c.heatmap_size, c.sigma)
     return {"images": torch.stack(images), "target": target, "target_weight": weight, "keypoints": kps_t,
             "transform": torch.tensor(np.stack(Ms), dtype=torch.float32),
+            "crop_frame": torch.tensor(crop_frame(Ms[c.T], crop_transform(kc, ksize, c.input_size, 0.0, flip), c.input_size), dtype=torch.float32),
             "frame_index": torch.as_tensor(idx), "flipped": torch.tensor(flip),
             "video": s.video, "frame": s.frame, "image_id": v.frames[s.frame].image_id,
             "track_id": s.track_id, "score": torch.tensor(s.score, dtype=torch.float32),

@@ -21,8 +21,8 @@ from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'ATTENTION_KERNELS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose', 'attention_kernel',
-           'NonFiniteLossError', 'heatmap_mse', 'cdpose_loss', 'count_params', 'model_complexity']
+__all__ = ['FRAME_TARGETS', 'ABLATIONS', 'ATTENTION_KERNELS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose',
+           'attention_kernel', 'NonFiniteLossError', 'heatmap_mse', 'cdpose_loss', 'count_params', 'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -41,6 +41,8 @@ class ModelConfig:
     drop_path: float = 0.1
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
     fusion_cfg: FusionConfig = field(default_factory=FusionConfig)
+
+FRAME_TARGETS = ("box", "pose")   # LossConfig.frame_target
 
 @dataclass
 class LossConfig:
@@ -65,8 +67,9 @@ class LossConfig:
     hs_original_z: bool | None = None  # True: that copy's heatmaps decoded from the original's Z and the copy's S, A(D(Z), S')
     ls_features_fixed: bool | None = None  # True: L_s trains E_Z only, on features it cannot change, so the backbone keeps the position for E_S (not the paper's)
     lambda_stheta: float | None = None  # with lambda_hs: weight of |S' - sg(S) θ|², S' of the copy held to the original's S composed with θ (not the paper's)
-    lambda_frame: float | None = None   # weight of |S - pose_frame(joints)|² on every frame and on L_s's moved copy: S anchored to the pose's position and size (not the paper's)
-    frame_radius: float | None = 0.5    # lambda_frame: the joints' RMS radius in the canonical frame (None: S anchored to the position alone)
+    lambda_frame: float | None = None   # weight of |S - the person's frame|² (frame_target), and on L_s's moved copy the frame moved by θ: S anchored to where the person is (not the paper's)
+    frame_target: str = "box"           # lambda_frame's frame: "box" (the keyframe's box, as top-down crops centre it; S held to the augmentation's move) or "pose" (pose_frame of the visible joints, every frame)
+    frame_radius: float | None = 0.5    # "pose": the joints' RMS radius in the canonical frame (None: S anchored to the position alone)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -181,6 +184,21 @@ def _frame_error(S: torch.Tensor, points: torch.Tensor, visible: torch.Tensor, r
     target, ok = pose_frame(points.float(), visible, radius)
     return (((S.float() - target) ** 2).mean((1, 2)) * ok).sum() / ok.sum().clamp_min(1)
 
+def _frame_term(model: CDPose, batch: dict, S: torch.Tensor, cfg: LossConfig, theta: torch.Tensor | None = None) -> torch.Tensor:
+    """|S - the person's frame|² for S (B, F, 2, 3) of the clip, or with `theta` (B, 2, 3) S (B, 1, 2, 3) of L_s's keyframe copy
+    moved by it: "box", the keyframe's `crop_frame` (composed with θ for the copy); "pose", pose_frame of the joints (at θ^-1 p)."""
+    key = batch["images"].shape[1] // 2
+    if cfg.frame_target == "box":
+        target = batch["crop_frame"].float()
+        if theta is not None: target = compose_affine(target, theta.float())
+        return ((S[:, 0 if theta is not None else key].float() - target) ** 2).mean()
+    pts, vis = _heatmap_points(batch["keypoints"] if theta is None else batch["keypoints"][:, key:key + 1], model.cfg)
+    if theta is not None:     # moving the crop by θ moves what was at p to θ^-1 p
+        inv = invert_warp(theta.float())
+        pts = pts @ inv[:, None, :, :2].transpose(-1, -2) + inv[:, None, None, :, 2]
+        vis = vis & (pts.abs() <= 1).all(-1)
+    return _frame_error(S.flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1), cfg.frame_radius)
+
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     "The training loss and its terms for a clip batch (from `PoseTrackClips`) and the model's outputs."
@@ -193,9 +211,7 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
     weights = {"h1": cfg.lambda_h1}
     if "fused" in out: terms["h2"], weights["h2"] = heatmap_mse(out["fused"], target[:, key], weight[:, key]), cfg.lambda_h2
     Z = out.get("Z")
-    if cfg.lambda_frame and out.get("S") is not None:
-        pts, vis = _heatmap_points(batch["keypoints"], model.cfg)
-        terms["f"], weights["f"] = _frame_error(out["S"].flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1), cfg.frame_radius), cfg.lambda_frame
+    if cfg.lambda_frame and out.get("S") is not None: terms["f"], weights["f"] = _frame_term(model, batch, out["S"], cfg), cfg.lambda_frame
     if Z is not None and cfg.lambda_c > 0 and key - cfg.delta >= 0:
         terms["c"] = continuity_loss(Z[:, key - cfg.delta], Z[:, key], Z[:, key + cfg.delta], cfg.alpha, cfg.lc_printed)
         weights["c"] = cfg.lambda_c
@@ -212,12 +228,9 @@ def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossCon
             if cfg.lambda_stheta and o["S"] is not None:   # A(A(C, S), θ) = A(C, S θ): the copy's S is known from the original's
                 terms["stheta"], weights["stheta"] = ((o["S"] - compose_affine(out["S"][:, key].detach(), theta)) ** 2).mean(), cfg.lambda_stheta
         else: o, z_moved = {"F": model.backbone(moved)}, None     # L_s needs only the copy's features and Z
-        if cfg.lambda_frame and model.space.transform_encoder is not None:   # the copy's S anchored to where its joints moved: θ^-1 p
-            pts, vis = _heatmap_points(batch["keypoints"][:, key], model.cfg)
-            inv = invert_warp(theta.float())
-            pts = pts @ inv[:, :, :2].transpose(1, 2) + inv[:, None, :, 2]
+        if cfg.lambda_frame and model.space.transform_encoder is not None:   # the copy's S anchored to its frame, moved by θ
             s_moved = o["S"] if o.get("S") is not None else model.space.transform_encoder(o["F"])
-            terms["f"] = terms["f"] + _frame_error(s_moved, pts, vis & (pts.abs() <= 1).all(-1), cfg.frame_radius)
+            terms["f"] = terms["f"] + _frame_term(model, batch, s_moved[:, None], cfg, theta)
         z_key = Z[:, key]
         if cfg.ls_features_fixed:   # E_Z again, on features whose gradient stops here: L_s cannot make F forget the position
             z_key, z_moved = model.space.encode(out["F"][:, key].detach()), model.space.encode(o["F"].detach())

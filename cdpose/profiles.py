@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from .clips import ClipConfig
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
-from .model import ModelConfig, LossConfig, ATTENTION_KERNELS
+from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, FRAME_TARGETS
 from .trajectory import LT_FORMS
 from .backbone import backbone_recipe
 from .settings import Settings, SiteData, setting_path
@@ -167,7 +167,7 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
                "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
-_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS}
+_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS, "frame_target": FRAME_TARGETS}
 
 def _range_error(name: str, value) -> str | None:
     "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."

@@ -105,7 +105,7 @@ CANONICAL = {   # trained on this machine's CPU, two at a time on one thread eac
     "canonical F, relative L_s 0.1 on fixed F, 2 epochs": ([*CANON, *REL, FIXED], 0.0),
     "canonical F, the design (07a), 2 epochs": ([*CANON, *DESIGN], 0.0)}
 
-FRAME = ["stage2.epochs=2", "loss.lambda_frame=1.0", "loss.ls_translation=0.15", "threads=1"]
+FRAME = ["stage2.epochs=2", "loss.lambda_frame=1.0", "loss.frame_target=pose", "loss.ls_translation=0.15", "threads=1"]
 
 FRAMED = {   # trained on this machine's CPU, two at a time on one thread each: S anchored to the pose's frame (LossConfig.lambda_frame)
     "S anchored to the pose frame 1, paper L_s 1e-3, 2 epochs": (FRAME, 0.0),
@@ -121,6 +121,12 @@ FRAMED_POSITIONS = {   # the anchor with an E_S that can weigh tokens by where t
     "S anchored to the pose frame 1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME, POSITIONS], 0.0),
     "S anchored to the pose frame 0.1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME, POSITIONS, "loss.lambda_frame=0.1"], 0.0)}
 
+BOX = ["stage2.epochs=2", "loss.lambda_frame=1.0", "loss.frame_target=box", "loss.ls_translation=0.15", "threads=1"]
+
+BOXED = {   # S anchored to the box's frame (the keyframe's crop_frame; the copy's, moved by θ): es_fit shows E_S can learn it, unlike pose_frame
+    "S anchored to the box frame 1, paper L_s 1e-3, 2 epochs": (BOX, 0.0),
+    "S anchored to the box frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*BOX, *SWAP, *REL, FIXED], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
@@ -128,7 +134,8 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "canonical_a": dict(list(CANONICAL.items())[0::2]), "canonical_b": dict(list(CANONICAL.items())[1::2]),
                 "frame_a": dict(list(FRAMED.items())[0::2]), "frame_b": dict(list(FRAMED.items())[1::2]),
                 "frame_centroids_a": dict(list(FRAMED_CENTROIDS.items())[0::2]), "frame_centroids_b": dict(list(FRAMED_CENTROIDS.items())[1::2]),
-                "frame_positions_a": dict(list(FRAMED_POSITIONS.items())[0::2]), "frame_positions_b": dict(list(FRAMED_POSITIONS.items())[1::2])}
+                "frame_positions_a": dict(list(FRAMED_POSITIONS.items())[0::2]), "frame_positions_b": dict(list(FRAMED_POSITIONS.items())[1::2]),
+                "box_a": dict(list(BOXED.items())[0::2]), "box_b": dict(list(BOXED.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
@@ -288,6 +295,73 @@ def design_table(a):
                       + budget + "Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's transform; last column: lower "
                       "is more invariant. tools/ls_variants.py")
 
+def es_fit(a):
+    """Can E_S learn the pose's frame from the features at all, given steps? A fresh E_S (each pooling) fitted on frozen backbone
+    features of moved training crops (the stage 1 given), S regressed to pose_frame of the moved joints; R² of S's entries on moved
+    validation crops, and the probe's R² of the transform read from S. Writes paper_tables/invariance_es_fit (md + csv)."""
+    import numpy as np, pandas as pd, torch
+    from cdpose.profiles import profile
+    from cdpose.dataset import load_posetrack
+    from cdpose.clips import PoseTrackClips
+    from cdpose.checkpoints import load_trained
+    from cdpose.model import _heatmap_points
+    from cdpose.semantic import SemanticConfig, TransformEncoder, invert_warp, pose_frame, random_similarity, transform_images
+    from cdpose.invariance import PROBE_TARGETS, ridge_r2, similarity_parameters
+    from cdpose.tables import run_label, write_table
+    torch.manual_seed(0); torch.set_num_threads(2)
+    cfg, root = profile("smoke"), Path(a.work[0]) / "synth" / "pt18"
+    backbone = load_trained(a.stage1)[0].backbone.eval()
+    g = torch.Generator().manual_seed(0)
+    def features(split: str, copies: int, limit: int):
+        ds = PoseTrackClips(load_posetrack(root, split, progress=False).videos, cfg.clip, train=False)
+        pick = np.unique(np.linspace(0, len(ds) - 1, min(limit, len(ds))).round().astype(int))
+        items = [ds[int(i)] for i in pick]
+        crops = torch.stack([s["images"][cfg.clip.T] for s in items]).repeat(copies, 1, 1, 1)
+        kps = torch.stack([s["keypoints"][cfg.clip.T] for s in items]).repeat(copies, 1, 1)
+        groups = torch.tensor([ds.samples[int(i)].video for i in pick]).repeat(copies)
+        theta = random_similarity(len(crops), 30.0, 0.25, g, max_translation=0.15)
+        pts, vis = _heatmap_points(kps, cfg.model)
+        inv = invert_warp(theta)
+        pts = pts @ inv[:, :, :2].transpose(1, 2) + inv[:, None, :, 2]
+        target, ok = pose_frame(pts, vis & (pts.abs() <= 1).all(-1))
+        if a.target == "box": target, ok = theta, torch.ones(len(theta), dtype=torch.bool)   # the box-centred crop's frame, moved by θ
+        with torch.no_grad(): f = torch.cat([backbone(transform_images(crops[i:i + 64], theta[i:i + 64])) for i in range(0, len(crops), 64)])
+        return f[ok], target[ok], theta[ok], groups[ok]
+    t0 = time.time()
+    f_fit, s_fit, _, _ = features("train", 2, 2300)
+    f_val, s_val, th_val, g_val = features("val", 4, 400)
+    print(f"features: {len(f_fit)} fit, {len(f_val)} val crops in {time.time() - t0:.0f} s", flush=True)
+    entries = {"S: translation x": (0, 2), "S: translation y": (1, 2), "S: scale": (0, 0)}
+    rows = []
+    for pooling in (None, "centroids", "positions"):
+        sem = cfg.model.semantic
+        es = TransformEncoder(f_fit.shape[1], tuple(f_fit.shape[2:]), SemanticConfig(dim=sem.dim, heads=sem.heads, token_grid=sem.token_grid, transform_pooling=pooling))
+        opt = torch.optim.AdamW(es.parameters(), 1e-3, weight_decay=0.05)
+        t0 = time.time()
+        for step in range(a.steps + 1):
+            if step in (a.steps // 10, a.steps):
+                with torch.no_grad(): pred = torch.cat([es(f_val[i:i + 256]) for i in range(0, len(f_val), 256)])
+                ss = ((s_val - s_val.mean(0)) ** 2).sum(0)
+                r2 = {k: round(float(1 - ((pred - s_val) ** 2).sum(0)[i, j] / ss[i, j]), 2) for k, (i, j) in entries.items()}
+                order = torch.argsort(g_val); half = g_val[order] < g_val.median()
+                x, y = pred.flatten(1), similarity_parameters(th_val)
+                probe = ridge_r2(x[order[half]], y[order[half]], x[order[~half]], y[order[~half]])
+                rows.append({"E_S pooling": pooling or "mean (ours)", "steps": step, **r2,
+                             **{f"probe from S: {k}": round(float(v), 2) for k, v in zip(PROBE_TARGETS, probe)}})
+                print(rows[-1], f"{time.time() - t0:.0f} s", flush=True)
+            if step == a.steps: break
+            i = torch.randint(len(f_fit), (64,))
+            loss = ((es(f_fit[i]) - s_fit[i]) ** 2).mean()
+            opt.zero_grad(); loss.backward(); opt.step()
+    label = run_label("smoke (frozen features of seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack): train crops to fit, validation crops to score", 0, "cpu", a.commit or None)
+    write_table(pd.DataFrame(rows), "invariance_es_fit", a.out, "Can E_S learn where the pose is from the backbone's features?", label,
+                notes=f"A fresh E_S (SemanticConfig.transform_pooling: mean, the default; centroids; positions) fitted with AdamW (lr 1e-3, batch 64) "
+                      f"on frozen backbone features of the smoke tables' seed-0 stage 1 (commit 2d8d8fe): {len(f_fit)} training keyframe crops "
+                      "(2 random moves each: translation up to ±0.15, rotation ±30°, scale ±25%), S regressed to pose_frame of the moved "
+                      f"joints (centroid 0, RMS radius 0.5; LossConfig.lambda_frame's target). Scored on {len(f_val)} moved validation crops: "
+                      "R² of S's entries against the target, and the invariance probe's R² of the move read linearly from S (fitted on half "
+                      f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. tools/ls_variants.py es_fit")
+
 def diagnose(a):
     "How much S' of moved crops varies against the transforms, and the moved copy's heatmap error with S' against S' = S θ."
     import torch
@@ -307,7 +381,7 @@ def diagnose(a):
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("job", choices=["train", "table", "diagnose"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
+    p.add_argument("job", choices=["train", "table", "diagnose", "es_fit"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
     p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (invariance_ls_variants), table6_design, table6_long "
                    "(its records hold table6_long_strong's too), table6_from_stage1, canonical (invariance_canonical), or any other (invariance_s_variants)")
@@ -317,4 +391,6 @@ if __name__ == "__main__":
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
     p.add_argument("--run", help="diagnose: a run folder (with checkpoints/final.pt)")
-    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose}[a.job](a)
+    p.add_argument("--steps", type=int, default=3000, help="es_fit: optimiser steps per E_S")
+    p.add_argument("--target", choices=["pose", "box"], default="pose", help="es_fit: S regressed to pose_frame of the moved joints, or to θ (the box-centred crop's frame, moved)")
+    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit}[a.job](a)
