@@ -127,6 +127,10 @@ BOXED = {   # S anchored to the box's frame (the keyframe's crop_frame; the copy
     "S anchored to the box frame 1, paper L_s 1e-3, 2 epochs": (BOX, 0.0),
     "S anchored to the box frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*BOX, *SWAP, *REL, FIXED], 0.0)}
 
+BOXED_LONG = {   # 6 epochs (858 steps) on this CPU: es_fit's E_S learns the translation only past 300 steps; the paper's losses beside it
+    "S anchored to the box frame 1, paper L_s 1e-3, 6 epochs": ([x.replace("stage2.epochs=2", "stage2.epochs=6") for x in BOX], 0.0),
+    "paper's losses (reference), 6 epochs": (["stage2.epochs=6", "threads=1"], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
@@ -135,7 +139,8 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "frame_a": dict(list(FRAMED.items())[0::2]), "frame_b": dict(list(FRAMED.items())[1::2]),
                 "frame_centroids_a": dict(list(FRAMED_CENTROIDS.items())[0::2]), "frame_centroids_b": dict(list(FRAMED_CENTROIDS.items())[1::2]),
                 "frame_positions_a": dict(list(FRAMED_POSITIONS.items())[0::2]), "frame_positions_b": dict(list(FRAMED_POSITIONS.items())[1::2]),
-                "box_a": dict(list(BOXED.items())[0::2]), "box_b": dict(list(BOXED.items())[1::2])}
+                "box_a": dict(list(BOXED.items())[0::2]), "box_b": dict(list(BOXED.items())[1::2]),
+                "box_long_a": dict(list(BOXED_LONG.items())[0::2]), "box_long_b": dict(list(BOXED_LONG.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
@@ -296,9 +301,9 @@ def design_table(a):
                       "is more invariant. tools/ls_variants.py")
 
 def es_fit(a):
-    """Can E_S learn the pose's frame from the features at all, given steps? A fresh E_S (each pooling) fitted on frozen backbone
-    features of moved training crops (the stage 1 given), S regressed to pose_frame of the moved joints; R² of S's entries on moved
-    validation crops, and the probe's R² of the transform read from S. Writes paper_tables/invariance_es_fit (md + csv)."""
+    """Can E_S learn the person's frame from the features at all, given steps? A fresh E_S (each pooling) fitted on frozen backbone
+    features of moved training crops (the stage 1 given), S regressed to pose_frame of the moved joints (--target pose) or to the move
+    θ (box); R² of S's entries on moved validation crops, and the probe's R² of the move read from S. Writes invariance_es_fit_TARGET."""
     import numpy as np, pandas as pd, torch
     from cdpose.profiles import profile
     from cdpose.dataset import load_posetrack
@@ -354,11 +359,14 @@ def es_fit(a):
             loss = ((es(f_fit[i]) - s_fit[i]) ** 2).mean()
             opt.zero_grad(); loss.backward(); opt.step()
     label = run_label("smoke (frozen features of seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack): train crops to fit, validation crops to score", 0, "cpu", a.commit or None)
-    write_table(pd.DataFrame(rows), "invariance_es_fit", a.out, "Can E_S learn where the pose is from the backbone's features?", label,
+    what = ("pose_frame of the moved joints (centroid of the visible joints at 0, their RMS radius 0.5; LossConfig.frame_target='pose')"
+            if a.target == "pose" else "θ itself, the box's frame of the moved crop (no crop here is augmented; LossConfig.frame_target='box')")
+    write_table(pd.DataFrame(rows), f"invariance_es_fit_{a.target}", a.out,
+                f"Can E_S learn where the person is from the backbone's features? S regressed to the {a.target} frame", label,
                 notes=f"A fresh E_S (SemanticConfig.transform_pooling: mean, the default; centroids; positions) fitted with AdamW (lr 1e-3, batch 64) "
                       f"on frozen backbone features of the smoke tables' seed-0 stage 1 (commit 2d8d8fe): {len(f_fit)} training keyframe crops "
-                      "(2 random moves each: translation up to ±0.15, rotation ±30°, scale ±25%), S regressed to pose_frame of the moved "
-                      f"joints (centroid 0, RMS radius 0.5; LossConfig.lambda_frame's target). Scored on {len(f_val)} moved validation crops: "
+                      f"(2 random moves θ each: translation up to ±0.15, rotation ±30°, scale ±25%), S regressed to {what}. "
+                      f"Scored on {len(f_val)} moved validation crops: "
                       "R² of S's entries against the target, and the invariance probe's R² of the move read linearly from S (fitted on half "
                       f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. tools/ls_variants.py es_fit")
 
