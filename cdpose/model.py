@@ -164,15 +164,7 @@ def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManag
     if name != "math": raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
     return sdpa_kernel([SDPBackend.MATH])
 
-# %% ../nbs/07_model.ipynb #53c27fd7
-class NonFiniteLossError(FloatingPointError):
-    "A loss term became NaN or infinite."
-
-def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    "Visibility-weighted MSE of heatmaps (..., K, h, w) with weights (..., K), averaged over joints and pixels."
-    w = weight[..., None, None]
-    return ((pred - target) ** 2 * w).mean()
-
+# %% ../nbs/07_model.ipynb #fr4m3c01
 def _heatmap_points(keypoints: torch.Tensor, cfg: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
     "Keypoints (..., K, 3) in crop pixels -> their heatmap positions in affine_grid's coordinates (..., K, 2), and which are visible."
     (ih, iw), (hh, hw) = cfg.input_size, cfg.heatmap_size
@@ -198,6 +190,15 @@ def _frame_term(model: CDPose, batch: dict, S: torch.Tensor, cfg: LossConfig, th
         pts = pts @ inv[:, None, :, :2].transpose(-1, -2) + inv[:, None, None, :, 2]
         vis = vis & (pts.abs() <= 1).all(-1)
     return _frame_error(S.flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1), cfg.frame_radius)
+
+# %% ../nbs/07_model.ipynb #53c27fd7
+class NonFiniteLossError(FloatingPointError):
+    "A loss term became NaN or infinite."
+
+def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    "Visibility-weighted MSE of heatmaps (..., K, h, w) with weights (..., K), averaged over joints and pixels."
+    w = weight[..., None, None]
+    return ((pred - target) ** 2 * w).mean()
 
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:

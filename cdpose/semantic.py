@@ -164,6 +164,7 @@ def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
     "The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
     return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
 
+# %% ../nbs/04_semantic_space.ipynb #p0sefr00
 def pose_frame(points: torch.Tensor, visible: torch.Tensor, radius: float | None = 0.5, min_joints: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """The pose's own frame as a transform of A (B, 2, 3): S that moves the visible joints `points` (B, K, 2, in affine_grid's
     coordinates) to a canonical frame where their centroid is 0 and their RMS radius `radius` (translation and scale, the paper's

@@ -243,6 +243,22 @@ def s_table(a):
                       "transforms translating up to ±0.15; 'relative L_s on fixed F' = ls_relative, lambda_s 0.1, ls_features_fixed; 'the "
                       "design' = 07a's (A(D(Z), S') on the moved copy, S' held to sg(S)θ, relative L_s on fixed F). R²: linear probe of the "
                       "crop's transform on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py")
+    if a.variants.startswith(("frame", "box")):
+        long = a.variants.startswith("box_long")
+        return write_table(pd.DataFrame(rows), "invariance_frame_anchor_long" if long else "invariance_frame_anchor", a.out,
+                "Can S learn where the person is when it is told? S anchored to the person's frame" + (", 6 epochs" if long else ""), label,
+                notes=("Each variant trains stage 2 of the full model for 6 epochs (858 steps) " if long else "Each variant trains stage 2 of the full model for 2 epochs (286 steps) ")
+                      + "from the seed-0 stage 1 of the smoke tables of commit 2d8d8fe (bf16 on one thread, two runs at a time, as those "
+                      "tables; their full model, seed 0, 2 epochs: 55.02 mAP, Z's R² -0.12 / 0.14 / 0.25 / 0.33, S's at most 0.07, last column 0.85). "
+                      "'S anchored' = LossConfig.lambda_frame (off by default; not the paper's) with L_s's transforms translating up to ±0.15: "
+                      "'pose frame' = frame_target 'pose' (S held to pose_frame: the visible joints' centroid at 0 and RMS radius 0.5, on every "
+                      "frame and on the moved copy); 'pose's position' = the same with frame_radius None (translation only); 'box frame' = "
+                      "frame_target 'box' (S held to the keyframe's crop_frame, the augmentation's move of the box's own crop, and the copy's "
+                      "to that composed with θ). 'E_S centroids' / 'E_S position pooling' = SemanticConfig.transform_pooling 'centroids' / "
+                      "'positions'; 'A(D(Z), S')' = lambda_hs 1 with hs_original_z; 'relative L_s 0.1 on fixed F' = ls_relative, lambda_s 0.1, "
+                      "ls_features_fixed. R²: linear probe of the crop's move on held-out videos (07a_invariance); last column: lower is more "
+                      "invariant. tools/ls_variants.py train --variants frame_a, frame_b, frame_centroids_a/b, frame_positions_a/b, box_a/b"
+                      + (" (here box_long_a/b)" if long else "") + "; then table.")
     write_table(pd.DataFrame(rows), "invariance_s_variants", a.out, "Can S learn the transform? Supervising L_s's moved copy, and the invariance probe", label,
                 notes="Each variant trains stage 2 of the full model from the seed-0 stage 1 on this CPU (0.4 epochs, 57 steps: the Table 6 "
                       "row budget; 2 epochs: the full model's, whose own row was 56.55 mAP in fp32 at commit 10bc72a). All options are LossConfig / SemanticConfig "
