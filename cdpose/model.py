@@ -180,7 +180,9 @@ def _frame_term(model: CDPose, batch: dict, S: torch.Tensor, cfg: LossConfig, th
     """|S - the person's frame|² for S (B, F, 2, 3) of the clip, or with `theta` (B, 2, 3) S (B, 1, 2, 3) of L_s's keyframe copy
     moved by it: "box", the keyframe's `crop_frame` (composed with θ for the copy); "pose", pose_frame of the joints (at θ^-1 p)."""
     key = batch["images"].shape[1] // 2
+    if cfg.frame_target not in FRAME_TARGETS: raise ValueError(f"LossConfig.frame_target: {cfg.frame_target!r} is not one of {', '.join(FRAME_TARGETS)}")
     if cfg.frame_target == "box":
+        if "crop_frame" not in batch: raise ValueError("LossConfig.frame_target 'box': the batch has no 'crop_frame' (PoseTrackClips gives it); 'pose' needs only keypoints")
         target = batch["crop_frame"].float()
         if theta is not None: target = compose_affine(target, theta.float())
         return ((S[:, 0 if theta is not None else key].float() - target) ** 2).mean()
