@@ -52,7 +52,7 @@ def crop_frame(M: np.ndarray, M0: np.ndarray, input_size: tuple[int, int]) -> np
     ih, iw = input_size
     N = np.array([[2 / iw, 0, 1 / iw - 1], [0, 2 / ih, 1 / ih - 1], [0, 0, 1]])      # crop pixels -> affine_grid's [-1, 1]
     h = lambda m: np.vstack([m, [0, 0, 1]])
-    return (N @ h(M0) @ np.linalg.inv(h(M)) @ np.linalg.inv(N))[:2]
+    return (N @ h(M0) @ h(invert_affine(M)) @ np.linalg.inv(N))[:2]
 
 def apply_affine(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
     "Apply the 2x3 affine `M` to points (..., 2)."

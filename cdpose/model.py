@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from .keypoints import NUM_KEYPOINTS
+from .keypoints import NUM_KEYPOINTS, input_to_heatmap_scale
 from .backbone import build_backbone, head_for
 from .semantic import (SemanticConfig, SemanticAlignmentSpace, continuity_loss, spatial_consistency_loss,
                              random_similarity, transform_images, affine_warp, compose_affine, pose_frame, invert_warp)
@@ -167,9 +167,8 @@ def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManag
 # %% ../nbs/07_model.ipynb #fr4m3c01
 def _heatmap_points(keypoints: torch.Tensor, cfg: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
     "Keypoints (..., K, 3) in crop pixels -> their heatmap positions in affine_grid's coordinates (..., K, 2), and which are visible."
-    (ih, iw), (hh, hw) = cfg.input_size, cfg.heatmap_size
-    u = keypoints[..., :2] * keypoints.new_tensor([(hw - 1) / (iw - 1), (hh - 1) / (ih - 1)])    # as the targets (input_to_heatmap_scale)
-    return (2 * u + 1) / u.new_tensor([hw, hh]) - 1, keypoints[..., 2] > 0
+    u = keypoints[..., :2] * keypoints.new_tensor(input_to_heatmap_scale(cfg.input_size, cfg.heatmap_size))   # heatmap pixels, as the targets
+    return (2 * u + 1) / u.new_tensor(cfg.heatmap_size[::-1]) - 1, keypoints[..., 2] > 0
 
 def _frame_error(S: torch.Tensor, points: torch.Tensor, visible: torch.Tensor, radius: float | None) -> torch.Tensor:
     "Mean squared difference between S (B, 2, 3) and the pose's frame, over the rows with enough visible joints."
