@@ -131,6 +131,12 @@ BOXED_LONG = {   # 6 epochs (858 steps) on this CPU: es_fit's E_S learns the tra
     "S anchored to the box frame 1, paper L_s 1e-3, 6 epochs": ([x.replace("stage2.epochs=2", "stage2.epochs=6") for x in BOX], 0.0),
     "paper's losses (reference), 6 epochs": (["stage2.epochs=6", "threads=1"], 0.0)}
 
+WARM = [x.replace("stage2.epochs=2", "stage2.epochs=6") for x in BOX]
+
+WARM_ES = {   # 6 epochs from a stage 1 whose E_S es_fit fitted to the box frame (3000 steps on frozen features): S reads the move from the start
+    "warm E_S, box frame 1, canonical F, paper L_s 1e-3, 6 epochs": ([*WARM, "model.semantic.canonical=True"], 0.0),
+    "warm E_S, box frame 1, paper L_s 1e-3, 6 epochs": (WARM, 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
@@ -140,7 +146,8 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "frame_centroids_a": dict(list(FRAMED_CENTROIDS.items())[0::2]), "frame_centroids_b": dict(list(FRAMED_CENTROIDS.items())[1::2]),
                 "frame_positions_a": dict(list(FRAMED_POSITIONS.items())[0::2]), "frame_positions_b": dict(list(FRAMED_POSITIONS.items())[1::2]),
                 "box_a": dict(list(BOXED.items())[0::2]), "box_b": dict(list(BOXED.items())[1::2]),
-                "box_long_a": dict(list(BOXED_LONG.items())[0::2]), "box_long_b": dict(list(BOXED_LONG.items())[1::2])}
+                "box_long_a": dict(list(BOXED_LONG.items())[0::2]), "box_long_b": dict(list(BOXED_LONG.items())[1::2]),
+                "warm_a": dict(list(WARM_ES.items())[0::2]), "warm_b": dict(list(WARM_ES.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
@@ -353,8 +360,8 @@ def es_fit(a):
     f_val, s_val, th_val, g_val = features("val", 4, 400)
     print(f"features: {len(f_fit)} fit, {len(f_val)} val crops in {time.time() - t0:.0f} s", flush=True)
     entries = {"S: translation x": (0, 2), "S: translation y": (1, 2), "S: scale": (0, 0)}
-    rows = []
-    for pooling in (None, "centroids", "positions"):
+    rows, es = [], None
+    for pooling in ((None,) if a.graft else (None, "centroids", "positions")):
         sem = cfg.model.semantic
         es = TransformEncoder(f_fit.shape[1], tuple(f_fit.shape[2:]), SemanticConfig(dim=sem.dim, heads=sem.heads, token_grid=sem.token_grid, transform_pooling=pooling))
         opt = torch.optim.AdamW(es.parameters(), 1e-3, weight_decay=0.05)
@@ -374,6 +381,7 @@ def es_fit(a):
             i = torch.randint(len(f_fit), (64,))
             loss = ((es(f_fit[i]) - s_fit[i]) ** 2).mean()
             opt.zero_grad(); loss.backward(); opt.step()
+    if a.graft: return graft_transform_encoder(a.stage1, es, Path(a.graft))
     label = run_label("smoke (frozen features of seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack): train crops to fit, validation crops to score", 0, "cpu", a.commit or None)
     what = ("pose_frame of the moved joints (centroid of the visible joints at 0, their RMS radius 0.5; LossConfig.frame_target='pose')"
             if a.target == "pose" else "θ itself, the box's frame of the moved crop (no crop here is augmented; LossConfig.frame_target='box')")
@@ -385,6 +393,16 @@ def es_fit(a):
                       f"Scored on {len(f_val)} moved validation crops: "
                       "R² of S's entries against the target, and the invariance probe's R² of the move read linearly from S (fitted on half "
                       f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. tools/ls_variants.py es_fit")
+
+def graft_transform_encoder(stage1: str, es, out: Path):
+    "A copy of the stage-1 checkpoint whose E_S is `es` (es_fit's, fitted to the box frame), for stage 2 to start from an S that already reads the move."
+    import torch
+    from cdpose.checkpoints import load_checkpoint, save_atomic
+    ck = load_checkpoint(stage1)
+    own = {f"space.transform_encoder.{k}": v.detach().clone() for k, v in es.state_dict().items()}
+    assert own.keys() <= ck["model"].keys(), sorted(own.keys() - ck["model"].keys())
+    ck["model"].update(own); out.parent.mkdir(parents=True, exist_ok=True); save_atomic(ck, out)
+    print(f"{out}: stage 1 of {stage1} with es_fit's E_S ({len(own)} tensors)")
 
 def diagnose(a):
     "How much S' of moved crops varies against the transforms, and the moved copy's heatmap error with S' against S' = S θ."
@@ -416,5 +434,6 @@ if __name__ == "__main__":
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
     p.add_argument("--run", help="diagnose: a run folder (with checkpoints/final.pt)")
     p.add_argument("--steps", type=int, default=3000, help="es_fit: optimiser steps per E_S")
+    p.add_argument("--graft", default="", help="es_fit: fit E_S with mean pooling only, then write a copy of --stage1 with it as E_S here (no table)")
     p.add_argument("--target", choices=["pose", "box"], default="pose", help="es_fit: S regressed to pose_frame of the moved joints, or to θ (the box-centred crop's frame, moved)")
     a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit}[a.job](a)
