@@ -137,6 +137,10 @@ WARM_ES = {   # 6 epochs from a stage 1 whose E_S es_fit fitted to the box frame
     "warm E_S, box frame 1, canonical F, paper L_s 1e-3, 6 epochs": ([*WARM, "model.semantic.canonical=True"], 0.0),
     "warm E_S, box frame 1, paper L_s 1e-3, 6 epochs": (WARM, 0.0)}
 
+WARM_INVARIANT = {   # S now reads the move (warm_a/b): can a relative L_s on E_Z alone make Z invariant without the mAP falling? Beside its Z only row
+    "warm E_S, box frame 1, relative L_s 0.1 on fixed F, 6 epochs": ([*WARM, *REL, FIXED], 0.0),
+    "Z only, relative L_s 0.1 on fixed F, 6 epochs": (["stage2.epochs=6", "loss.ls_translation=0.15", "threads=1", *REL, FIXED, "model.semantic.use_S=False"], 0.0)}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
@@ -147,7 +151,8 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "frame_positions_a": dict(list(FRAMED_POSITIONS.items())[0::2]), "frame_positions_b": dict(list(FRAMED_POSITIONS.items())[1::2]),
                 "box_a": dict(list(BOXED.items())[0::2]), "box_b": dict(list(BOXED.items())[1::2]),
                 "box_long_a": dict(list(BOXED_LONG.items())[0::2]), "box_long_b": dict(list(BOXED_LONG.items())[1::2]),
-                "warm_a": dict(list(WARM_ES.items())[0::2]), "warm_b": dict(list(WARM_ES.items())[1::2])}
+                "warm_a": dict(list(WARM_ES.items())[0::2]), "warm_b": dict(list(WARM_ES.items())[1::2]),
+                "warm_invariant_a": dict(list(WARM_INVARIANT.items())[0::2]), "warm_invariant_b": dict(list(WARM_INVARIANT.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
