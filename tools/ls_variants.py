@@ -141,6 +141,10 @@ WARM_INVARIANT = {   # S now reads the move (warm_a/b): can a relative L_s on E_
     "warm E_S, box frame 1, relative L_s 0.1 on fixed F, 6 epochs": ([*WARM, *REL, FIXED], 0.0),
     "Z only, relative L_s 0.1 on fixed F, 6 epochs": (["stage2.epochs=6", "loss.ls_translation=0.15", "threads=1", *REL, FIXED, "model.semantic.use_S=False"], 0.0)}
 
+TABLE6_WARM = {   # Table 6's Z / S rows with the warm design, seeds 0 and 1, each from its seed's stage 1 (Z and S: with es_fit's E_S grafted in)
+    f"warm design, {row}, seed {seed}": (([*WARM, *REL, FIXED] if row == "Z and S" else list(WARM_INVARIANT.values())[1][0]) + [f"seed={seed}"], 0.0)
+    for seed in (0, 1) for row in ("Z and S", "Z only")}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
@@ -152,7 +156,9 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "box_a": dict(list(BOXED.items())[0::2]), "box_b": dict(list(BOXED.items())[1::2]),
                 "box_long_a": dict(list(BOXED_LONG.items())[0::2]), "box_long_b": dict(list(BOXED_LONG.items())[1::2]),
                 "warm_a": dict(list(WARM_ES.items())[0::2]), "warm_b": dict(list(WARM_ES.items())[1::2]),
-                "warm_invariant_a": dict(list(WARM_INVARIANT.items())[0::2]), "warm_invariant_b": dict(list(WARM_INVARIANT.items())[1::2])}
+                "warm_invariant_a": dict(list(WARM_INVARIANT.items())[0::2]), "warm_invariant_b": dict(list(WARM_INVARIANT.items())[1::2]),
+                "warm": WARM_ES | WARM_INVARIANT, "table6_warm": TABLE6_WARM,
+                "table6_warm_a": dict(list(TABLE6_WARM.items())[0::2]), "table6_warm_b": dict(list(TABLE6_WARM.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
@@ -211,6 +217,7 @@ def probe_of(r: dict) -> tuple[dict, dict, float]:
 
 def table(a):
     if a.variants in ("table6_design", "table6_long", "table6_from_stage1"): return design_table(a)
+    if a.variants == "table6_warm": return warm_table6(a)
     if a.variants != "gpu": return s_table(a)
     import pandas as pd
     from cdpose.tables import run_label, write_table
@@ -240,8 +247,8 @@ def s_table(a):
     from cdpose.tables import run_label, write_table
     short = dict(zip(PROBE_TARGETS, ("t_x", "t_y", "rotation", "log scale")))
     rows = []
-    for w in a.work:
-        for r in json.loads((Path(w) / "variants.json").read_text()):
+    for w in ([a.reference] if a.reference else []) + [Path(w) / "variants.json" for w in a.work]:
+        for r in json.loads(Path(w).read_text()):
             z, s, ratio = probe_of(r)
             rows.append({"variant": r["variant"], "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
                          **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS}, "d(Z,Z') / d(Z,Z_other)": ratio})
@@ -255,6 +262,19 @@ def s_table(a):
                       "transforms translating up to ±0.15; 'relative L_s on fixed F' = ls_relative, lambda_s 0.1, ls_features_fixed; 'the "
                       "design' = 07a's (A(D(Z), S') on the moved copy, S' held to sg(S)θ, relative L_s on fixed F). R²: linear probe of the "
                       "crop's transform on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py")
+    if a.variants.startswith("warm"):
+        return write_table(pd.DataFrame(rows), "invariance_warm_es", a.out, "S reads the move once E_S starts from a fit to the box frame: is Z then invariant?", label,
+                notes="Each variant trains stage 2 of the full model for 6 epochs (858 steps) from the seed-0 stage 1 of the smoke tables of commit "
+                      "2d8d8fe (bf16 on one thread, two runs at a time, as those tables); the first two rows are invariance_frame_anchor_long's. "
+                      "'warm E_S': that stage 1 with its E_S replaced by one fitted alone to the box frame on its frozen features (es_fit --graft, "
+                      "12000 steps: R² of S's t_x, t_y, scale entries 0.54, 0.65, 0.87 on moved validation crops). 'box frame 1' = "
+                      "LossConfig.lambda_frame 1 with frame_target 'box' (S held to the keyframe's crop_frame and the moved copy's to that "
+                      "composed with θ), L_s's transforms translating up to ±0.15; 'canonical F' = SemanticConfig.canonical (Z = E_Z(A(F, S^-1))); "
+                      "'relative L_s 0.1 on fixed F' = ls_relative, lambda_s 0.1, ls_features_fixed; 'Z only' = use_S False. All off by default; "
+                      "none is the paper's. R²: linear probe of the crop's move on held-out videos (07a_invariance); last column: lower is more "
+                      "invariant. tools/ls_variants.py es_fit --target box --graft, then train --variants warm_a, warm_b, warm_invariant_a/b "
+                      "(--stage1 the graft, or the tables' stage 1 for Z only); then table --variants warm --reference "
+                      "paper_tables/invariance_frame_anchor_long_runs.json.")
     if a.variants.startswith(("frame", "box")):
         long = a.variants.startswith("box_long")
         return write_table(pd.DataFrame(rows), "invariance_frame_anchor_long" if long else "invariance_frame_anchor", a.out,
@@ -327,6 +347,36 @@ def design_table(a):
                       "and L_s relative to the distance between people (ls_relative, lambda_s 0.1) training E_Z alone (ls_features_fixed). "
                       + budget + "Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's transform; last column: lower "
                       "is more invariant. tools/ls_variants.py")
+
+def warm_table6(a):
+    "Table 6's Z / S rows with the warm design (table6_warm), per seed, with each row's mean and spread, from the records of every --work."
+    import pandas as pd
+    from cdpose.invariance import PROBE_TARGETS
+    from cdpose.tables import run_label, write_table
+    short = dict(zip(PROBE_TARGETS, ("t_x", "t_y", "rotation", "log scale")))
+    rows = []
+    for w in a.work:
+        for r in json.loads((Path(w) / "variants.json").read_text()):
+            if not r["variant"].startswith("warm design"): continue
+            _, row, seed = r["variant"].split(", ")
+            z, s, ratio = probe_of(r)
+            rows.append({"row": row, "seed": int(seed.split()[-1]), "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
+                         **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS}, "d(Z,Z') / d(Z,Z_other)": ratio})
+    df = pd.DataFrame(rows).sort_values(["row", "seed"], ascending=[False, True])
+    per_row = df.groupby("row", sort=False)["val mAP"]
+    df["row mean mAP"], df["row spread"] = per_row.transform("mean").round(2), (per_row.transform("max") - per_row.transform("min")).round(2)
+    label = run_label(f"smoke ({LONG_EPOCHS} epochs of stage 2 from each seed's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split",
+                      "0 and 1", a.device_name, a.commit or None)
+    write_table(df, "table6_warm_design", a.out, "Table 6 (Z / S rows) with a Z the probe finds invariant and an S that carries the move", label,
+                notes="Both rows: L_s relative to the distance between people (ls_relative, lambda_s 0.1) training E_Z alone (ls_features_fixed), "
+                      "its transforms translating up to ±0.15. 'Z and S' also starts stage 2 with an E_S fitted alone to the box frame on its "
+                      "seed's frozen stage-1 features (es_fit --graft, 12000 steps) and keeps S held to that frame (lambda_frame 1, frame_target "
+                      "'box'); 'Z only' has no S (use_S False). All off by default; none is the paper's. Each row trains 6 epochs of stage 2 "
+                      "(858 steps) from its seed's stage 1 of the smoke tables of commit 2d8d8fe, bf16 on one thread, two runs at a time. "
+                      "Seed 0's rows are the runs of invariance_warm_es (the same settings). The paper's losses at the same budget, seed 0: "
+                      "58.10 mAP (invariance_frame_anchor_long). Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's "
+                      "move on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py train --variants "
+                      "table6_warm_a/b, then table --variants table6_warm.")
 
 def es_fit(a):
     """Can E_S learn the person's frame from the features at all, given steps? A fresh E_S (each pooling) fitted on frozen backbone
@@ -436,6 +486,7 @@ if __name__ == "__main__":
     p.add_argument("--budget", type=float, default=0, help="train: start no further variant after this many seconds (0: no limit)")
     p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
+    p.add_argument("--reference", default="", help="table (CPU sets): a runs.json whose records come first, as reference rows")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
     p.add_argument("--run", help="diagnose: a run folder (with checkpoints/final.pt)")
     p.add_argument("--steps", type=int, default=3000, help="es_fit: optimiser steps per E_S")
