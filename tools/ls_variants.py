@@ -145,6 +145,10 @@ TABLE6_WARM = {   # Table 6's Z / S rows with the warm design, seeds 0 and 1, ea
     f"warm design, {row}, seed {seed}": (([*WARM, *REL, FIXED] if row == "Z and S" else list(WARM_INVARIANT.values())[1][0]) + [f"seed={seed}"], 0.0)
     for seed in (0, 1) for row in ("Z and S", "Z only")}
 
+TABLE6_WARM_STRONG = {   # the same two rows, seed 0, with 10 times the weight on the relative L_s: does Z only collapse when Z must be invariant?
+    name.replace("warm design", "warm design, lambda_s 1"): ([x.replace("loss.lambda_s=0.1", "loss.lambda_s=1.0") for x in sets], eq)
+    for name, (sets, eq) in TABLE6_WARM.items() if name.endswith("seed 0")}
+
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
                 "swapped_long": SWAPPED_LONG, "swapped_plus": SWAPPED_PLUS, "swapped_centroids": SWAPPED_CENTROIDS,
                 "swapped_fixed": SWAPPED_FIXED, "table6_design": TABLE6_DESIGN, "table6_long": TABLE6_LONG, "table6_from_stage1": TABLE6_FROM_STAGE1,
@@ -158,7 +162,8 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "warm_a": dict(list(WARM_ES.items())[0::2]), "warm_b": dict(list(WARM_ES.items())[1::2]),
                 "warm_invariant_a": dict(list(WARM_INVARIANT.items())[0::2]), "warm_invariant_b": dict(list(WARM_INVARIANT.items())[1::2]),
                 "warm": WARM_ES | WARM_INVARIANT, "table6_warm": TABLE6_WARM,
-                "table6_warm_a": dict(list(TABLE6_WARM.items())[0::2]), "table6_warm_b": dict(list(TABLE6_WARM.items())[1::2])}
+                "table6_warm_a": dict(list(TABLE6_WARM.items())[0::2]), "table6_warm_b": dict(list(TABLE6_WARM.items())[1::2]),
+                "table6_warm_strong_a": dict(list(TABLE6_WARM_STRONG.items())[0::2]), "table6_warm_strong_b": dict(list(TABLE6_WARM_STRONG.items())[1::2])}
 
 def with_s_equivariance(weight: float):
     """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
@@ -476,9 +481,34 @@ def diagnose(a):
         print(json.dumps({"std of S' entries": m["S"].std(0).flatten().tolist(), "std of theta entries": theta.std(0).flatten().tolist(),
                           "error with the learned S'": err(m["S"]), "error with S theta": err(compose_affine(o["S"], theta))}, indent=1))
 
+def s_identity(a):
+    """What S's error costs: a run's val mAP with its own S, and with S set to the identity (the box frame of every un-augmented
+    validation crop, which is what the box anchor asks S to give there), and how far its S strays from the identity on them."""
+    import torch
+    from cdpose.checkpoints import load_trained
+    from cdpose.dataset import load_posetrack
+    from cdpose.predict import evaluate_model
+    from cdpose.profiles import profile
+    from cdpose.semantic import IDENTITY_AFFINE
+    from cdpose.invariance import keyframe_crops
+    torch.set_num_threads(2)
+    root, clip = Path(a.work[0]) / "synth" / "pt18", profile("smoke").clip
+    model = load_trained(Path(a.run) / "checkpoints" / "final.pt")[0].eval()
+    crops, _ = keyframe_crops(root, clip, 400)
+    with torch.no_grad(): S = torch.cat([model.frame_outputs(crops[i:i + 64])["S"] for i in range(0, len(crops), 64)]).float()
+    off = (S - IDENTITY_AFFINE).abs().mean(0)
+    videos = load_posetrack(root, "val", progress=False).videos
+    res = {"run": a.run, "val mAP, its S": round(evaluate_model(model, videos, clip).summary["Mean"], 2),
+           "mean |S - I|: scale/rotation entries": [round(float(x), 4) for x in off[:, :2].flatten()],
+           "mean |S - I|: translation entries": [round(float(x), 4) for x in off[:, 2]]}
+    es = model.space.transform_encoder
+    es.forward = lambda f: IDENTITY_AFFINE.to(f.device, f.dtype).expand(len(f), 2, 3)
+    res["val mAP, S = identity"] = round(evaluate_model(model, videos, clip).summary["Mean"], 2)
+    print(json.dumps(res))
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("job", choices=["train", "table", "diagnose", "es_fit"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
+    p.add_argument("job", choices=["train", "table", "diagnose", "es_fit", "s_identity"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
     p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (invariance_ls_variants), table6_design, table6_long "
                    "(its records hold table6_long_strong's too), table6_from_stage1, canonical (invariance_canonical), or any other (invariance_s_variants)")
@@ -488,8 +518,8 @@ if __name__ == "__main__":
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
     p.add_argument("--reference", default="", help="table (CPU sets): a runs.json whose records come first, as reference rows")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
-    p.add_argument("--run", help="diagnose: a run folder (with checkpoints/final.pt)")
+    p.add_argument("--run", help="diagnose, s_identity: a run folder (with checkpoints/final.pt)")
     p.add_argument("--steps", type=int, default=3000, help="es_fit: optimiser steps per E_S")
     p.add_argument("--graft", default="", help="es_fit: fit E_S with mean pooling only, then write a copy of --stage1 with it as E_S here (no table)")
     p.add_argument("--target", choices=["pose", "box"], default="pose", help="es_fit: S regressed to pose_frame of the moved joints, or to θ (the box-centred crop's frame, moved)")
-    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit}[a.job](a)
+    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit, "s_identity": s_identity}[a.job](a)
