@@ -363,12 +363,12 @@ def warm_table6(a):
     for w in a.work:
         for r in json.loads((Path(w) / "variants.json").read_text()):
             if not r["variant"].startswith("warm design"): continue
-            _, row, seed = r["variant"].split(", ")
+            *design, row, seed = r["variant"].split(", ")     # "warm design, Z only, seed 0"; "warm design, lambda_s 1, Z only, seed 0"
             z, s, ratio = probe_of(r)
-            rows.append({"row": row, "seed": int(seed.split()[-1]), "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
+            rows.append({"lambda_s": 1.0 if "lambda_s 1" in design else 0.1, "row": row, "seed": int(seed.split()[-1]), "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
                          **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS}, "d(Z,Z') / d(Z,Z_other)": ratio})
-    df = pd.DataFrame(rows).sort_values(["row", "seed"], ascending=[False, True])
-    per_row = df.groupby("row", sort=False)["val mAP"]
+    df = pd.DataFrame(rows).sort_values(["lambda_s", "row", "seed"], ascending=[True, False, True])
+    per_row = df.groupby(["lambda_s", "row"], sort=False)["val mAP"]
     df["row mean mAP"], df["row spread"] = per_row.transform("mean").round(2), (per_row.transform("max") - per_row.transform("min")).round(2)
     label = run_label(f"smoke ({LONG_EPOCHS} epochs of stage 2 from each seed's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split",
                       "0 and 1", a.device_name, a.commit or None)
@@ -378,10 +378,11 @@ def warm_table6(a):
                       "seed's frozen stage-1 features (es_fit --graft, 12000 steps) and keeps S held to that frame (lambda_frame 1, frame_target "
                       "'box'); 'Z only' has no S (use_S False). All off by default; none is the paper's. Each row trains 6 epochs of stage 2 "
                       "(858 steps) from its seed's stage 1 of the smoke tables of commit 2d8d8fe, bf16 on one thread, two runs at a time. "
-                      "Seed 0's rows are the runs of invariance_warm_es (the same settings). The paper's losses at the same budget, seed 0: "
+                      "Seed 0's lambda_s 0.1 rows are the runs of invariance_warm_es (the same settings); the lambda_s 1 rows (seed 0 only, "
+                      "--variants table6_warm_strong_a/b) put 10 times the weight on L_s. The paper's losses at the same budget, seed 0: "
                       "58.10 mAP (invariance_frame_anchor_long). Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's "
                       "move on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py train --variants "
-                      "table6_warm_a/b, then table --variants table6_warm.")
+                      "table6_warm_a/b and table6_warm_strong_a/b, then table --variants table6_warm.")
 
 def es_fit(a):
     """Can E_S learn the person's frame from the features at all, given steps? A fresh E_S (each pooling) fitted on frozen backbone
@@ -471,7 +472,7 @@ def diagnose(a):
     from cdpose.invariance import keyframe_crops
     from cdpose.profiles import profile
     from cdpose.semantic import random_similarity, transform_images, affine_warp, compose_affine
-    model = load_trained(Path(a.run) / "checkpoints" / "final.pt", a.device)[0].eval()
+    model = load_trained(Path(a.run[0]) / "checkpoints" / "final.pt", a.device)[0].eval()
     crops, _ = keyframe_crops(Path(a.work[0]) / "synth" / "pt18", profile("smoke").clip, 64)
     theta = random_similarity(len(crops), 30, 0.25, torch.Generator().manual_seed(0), max_translation=0.15)
     with torch.no_grad():
@@ -482,29 +483,37 @@ def diagnose(a):
                           "error with the learned S'": err(m["S"]), "error with S theta": err(compose_affine(o["S"], theta))}, indent=1))
 
 def s_identity(a):
-    """What S's error costs: a run's val mAP with its own S, and with S set to the identity (the box frame of every un-augmented
-    validation crop, which is what the box anchor asks S to give there), and how far its S strays from the identity on them."""
-    import torch
+    """What S's error costs: each run's val mAP with its own S, and with S set to the identity (the box frame of every un-augmented
+    validation crop, which is what the box anchor asks S to give there), and how far its S strays from the identity on 400 of them.
+    Writes invariance_s_identity (--run: one or more run folders with checkpoints/final.pt)."""
+    import pandas as pd, torch
     from cdpose.checkpoints import load_trained
     from cdpose.dataset import load_posetrack
     from cdpose.predict import evaluate_model
     from cdpose.profiles import profile
     from cdpose.semantic import IDENTITY_AFFINE
     from cdpose.invariance import keyframe_crops
+    from cdpose.tables import run_label, write_table
     torch.set_num_threads(2)
     root, clip = Path(a.work[0]) / "synth" / "pt18", profile("smoke").clip
-    model = load_trained(Path(a.run) / "checkpoints" / "final.pt")[0].eval()
     crops, _ = keyframe_crops(root, clip, 400)
-    with torch.no_grad(): S = torch.cat([model.frame_outputs(crops[i:i + 64])["S"] for i in range(0, len(crops), 64)]).float()
-    off = (S - IDENTITY_AFFINE).abs().mean(0)
-    videos = load_posetrack(root, "val", progress=False).videos
-    res = {"run": a.run, "val mAP, its S": round(evaluate_model(model, videos, clip).summary["Mean"], 2),
-           "mean |S - I|: scale/rotation entries": [round(float(x), 4) for x in off[:, :2].flatten()],
-           "mean |S - I|: translation entries": [round(float(x), 4) for x in off[:, 2]]}
-    es = model.space.transform_encoder
-    es.forward = lambda f: IDENTITY_AFFINE.to(f.device, f.dtype).expand(len(f), 2, 3)
-    res["val mAP, S = identity"] = round(evaluate_model(model, videos, clip).summary["Mean"], 2)
-    print(json.dumps(res))
+    videos, rows = load_posetrack(root, "val", progress=False).videos, []
+    for run in a.run:
+        model = load_trained(Path(run) / "checkpoints" / "final.pt")[0].eval()
+        with torch.no_grad(): S = torch.cat([model.frame_outputs(crops[i:i + 64])["S"] for i in range(0, len(crops), 64)]).float()
+        off = (S - IDENTITY_AFFINE).abs().mean(0)
+        row = {"run": Path(run).name, "val mAP, its S": round(evaluate_model(model, videos, clip).summary["Mean"], 2)}
+        model.space.transform_encoder.forward = lambda f: IDENTITY_AFFINE.to(f.device, f.dtype).expand(len(f), 2, 3)
+        row["val mAP, S = identity"] = round(evaluate_model(model, videos, clip).summary["Mean"], 2)
+        rows.append(row | {"mean |S - I|, linear part": round(float(off[:, :2].mean()), 4), "mean |S - I|, translation": round(float(off[:, 2].mean()), 4)})
+        print(json.dumps(rows[-1]), flush=True)
+    label = run_label("smoke (runs of invariance_frame_anchor_long, invariance_warm_es, table6_warm_design)",
+                      "SynthPoseTrack (synthetic; not PoseTrack), validation split", 0, "cpu", a.commit or None)
+    write_table(pd.DataFrame(rows), "invariance_s_identity", a.out, "What S's error costs: val mAP with each run's S, and with S set to the identity", label,
+                notes="Un-augmented validation crops are the box's own crops, so the box frame of every one is the identity: a model whose "
+                      "S is held to the box frame should give the identity there, and any mAP it gains with S set to the identity is what "
+                      "S's error costs it. The paper's losses hold S to nothing, and their S is no identity (D(Z) is fitted to it). "
+                      "Evaluated in fp32 on 2 threads; the first column equals each run's own validation. mean |S - I|: over 400 validation keyframe crops. tools/ls_variants.py s_identity --run RUN...")
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -518,7 +527,7 @@ if __name__ == "__main__":
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
     p.add_argument("--reference", default="", help="table (CPU sets): a runs.json whose records come first, as reference rows")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
-    p.add_argument("--run", help="diagnose, s_identity: a run folder (with checkpoints/final.pt)")
+    p.add_argument("--run", nargs="+", help="diagnose (the first), s_identity: run folders (with checkpoints/final.pt)")
     p.add_argument("--steps", type=int, default=3000, help="es_fit: optimiser steps per E_S")
     p.add_argument("--graft", default="", help="es_fit: fit E_S with mean pooling only, then write a copy of --stage1 with it as E_S here (no table)")
     p.add_argument("--target", choices=["pose", "box"], default="pose", help="es_fit: S regressed to pose_frame of the moved joints, or to θ (the box-centred crop's frame, moved)")
