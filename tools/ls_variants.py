@@ -10,6 +10,11 @@ then `table --variants table6_long --device-name "NVIDIA H200" --machine HOST`; 
 `train --variants table6_from_stage1` on this CPU (both stages from scratch, 18-25 minutes a row), then `table --variants table6_from_stage1`.
 invariance_canonical from `train --variants canonical_a` and `canonical_b` side by side on this CPU (two --work folders, 8 minutes a
 row; their records merged in paper_tables/invariance_canonical_runs.json), then `table --variants canonical`.
+invariance_warm_es and table6_warm_design: `es_fit --target box --steps 12000 --graft G/pt18/stage1/checkpoints/stage1.pt` (and
+--stage1 seed 1's stage 1 with --graft G/pt18/stage1_seed1/...; 5 minutes each), then `train --variants warm_a`, `warm_b`,
+`warm_invariant_a/b`, `table6_warm_a/b`, `table6_warm_strong_a/b` two at a time (--stage1 the graft for rows with S, the tables'
+stage 1 for Z only; 17 minutes a row), then `table --variants warm --reference paper_tables/invariance_frame_anchor_long_runs.json`
+and `table --variants table6_warm`; invariance_s_identity from `s_identity --run RUN...` on those runs.
 """
 import argparse, json, time
 from pathlib import Path
