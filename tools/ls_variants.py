@@ -138,7 +138,7 @@ BOXED_LONG = {   # 6 epochs (858 steps) on this CPU: es_fit's E_S learns the tra
 
 WARM = [x.replace("stage2.epochs=2", "stage2.epochs=6") for x in BOX]
 
-WARM_ES = {   # 6 epochs from a stage 1 whose E_S es_fit fitted to the box frame (3000 steps on frozen features): S reads the move from the start
+WARM_ES = {   # 6 epochs from a stage 1 whose E_S es_fit fitted to the box frame (12000 steps on frozen features): S reads the move from the start
     "warm E_S, box frame 1, canonical F, paper L_s 1e-3, 6 epochs": ([*WARM, "model.semantic.canonical=True"], 0.0),
     "warm E_S, box frame 1, paper L_s 1e-3, 6 epochs": (WARM, 0.0)}
 
@@ -216,7 +216,7 @@ def train(a):
         Trainer(cfg, root, run, a.device, progress=False).run()
         m = json.loads((run / "manifest.json").read_text())
         r2, d = invariance_probe(load_trained(run / "checkpoints" / "final.pt", a.device)[0], crops, videos, 4, 0.15, 30.0, 0.25, 0)
-        res.append({"variant": name, "overrides": sets, "s_equivariance": eq, "val_mAP": round(m["final"]["val_mAP"], 2), "train_s": round(time.time() - t, 1),
+        res.append({"variant": name, "overrides": sets, "stage1": str(stage1_of(a.stage1, sets)), "s_equivariance": eq, "val_mAP": round(m["final"]["val_mAP"], 2), "train_s": round(time.time() - t, 1),
                     "r2": r2.to_dict("records"), "distances": {k: float(v) for k, v in d.items()}})
         out.write_text(json.dumps(res, indent=1))
 
@@ -225,9 +225,17 @@ def probe_of(r: dict) -> tuple[dict, dict, float]:
     d = r["distances"]
     return r["r2"][0], (r["r2"][1] if len(r["r2"]) > 1 else {}), round(d["transformed copy"] / d["another person"], 2)
 
+def probe_columns(r: dict) -> dict:
+    "A run record's probe as table columns: R² of each move parameter from Z and from S (NaN without S), and d(Z, Z') / d(Z, Z_other)."
+    from cdpose.invariance import PROBE_TARGETS
+    short = dict(zip(PROBE_TARGETS, ("t_x", "t_y", "rotation", "log scale")))
+    z, s, ratio = probe_of(r)
+    return {**{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS}, **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS},
+            "d(Z,Z') / d(Z,Z_other)": ratio}
+
 def table(a):
     if a.variants in ("table6_design", "table6_long", "table6_from_stage1"): return design_table(a)
-    if a.variants == "table6_warm": return warm_table6(a)
+    if a.variants.startswith("table6_warm"): return warm_table6(a)
     if a.variants != "gpu": return s_table(a)
     import pandas as pd
     from cdpose.tables import run_label, write_table
@@ -253,15 +261,11 @@ def table(a):
 def s_table(a):
     "The CPU runs (every set but the H200's), from the variants.json of each --work, in that order."
     import pandas as pd
-    from cdpose.invariance import PROBE_TARGETS
     from cdpose.tables import run_label, write_table
-    short = dict(zip(PROBE_TARGETS, ("t_x", "t_y", "rotation", "log scale")))
     rows = []
     for w in ([a.reference] if a.reference else []) + [Path(w) / "variants.json" for w in a.work]:
         for r in json.loads(Path(w).read_text()):
-            z, s, ratio = probe_of(r)
-            rows.append({"variant": r["variant"], "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
-                         **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS}, "d(Z,Z') / d(Z,Z_other)": ratio})
+            rows.append({"variant": r["variant"], "val mAP": r["val_mAP"], **probe_columns(r)})
     label = run_label("smoke (Table 6 rows from seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack), validation split (400 keyframe crops)",
                       0, a.device_name, a.commit or None)
     if a.variants.startswith("canonical"):
@@ -361,17 +365,14 @@ def design_table(a):
 def warm_table6(a):
     "Table 6's Z / S rows with the warm design (table6_warm), per seed, with each row's mean and spread, from the records of every --work."
     import pandas as pd
-    from cdpose.invariance import PROBE_TARGETS
     from cdpose.tables import run_label, write_table
-    short = dict(zip(PROBE_TARGETS, ("t_x", "t_y", "rotation", "log scale")))
     rows = []
     for w in a.work:
         for r in json.loads((Path(w) / "variants.json").read_text()):
             if not r["variant"].startswith("warm design"): continue
             *design, row, seed = r["variant"].split(", ")     # "warm design, Z only, seed 0"; "warm design, lambda_s 1, Z only, seed 0"
-            z, s, ratio = probe_of(r)
-            rows.append({"lambda_s": 1.0 if "lambda_s 1" in design else 0.1, "row": row, "seed": int(seed.split()[-1]), "val mAP": r["val_mAP"], **{f"Z: R² {short[k]}": z[k] for k in PROBE_TARGETS},
-                         **{f"S: R² {short[k]}": s.get(k, float("nan")) for k in PROBE_TARGETS}, "d(Z,Z') / d(Z,Z_other)": ratio})
+            rows.append({"lambda_s": 1.0 if "lambda_s 1" in design else 0.1, "row": row, "seed": int(seed.split()[-1]),
+                         "val mAP": r["val_mAP"], **probe_columns(r)})
     df = pd.DataFrame(rows).sort_values(["lambda_s", "row", "seed"], ascending=[True, False, True])
     per_row = df.groupby(["lambda_s", "row"], sort=False)["val mAP"]
     df["row mean mAP"], df["row spread"] = per_row.transform("mean").round(2), (per_row.transform("max") - per_row.transform("min")).round(2)
@@ -402,6 +403,7 @@ def es_fit(a):
     from cdpose.semantic import SemanticConfig, TransformEncoder, invert_warp, pose_frame, random_similarity, transform_images
     from cdpose.invariance import PROBE_TARGETS, ridge_r2, similarity_parameters
     from cdpose.tables import run_label, write_table
+    if a.graft and a.target != "box": raise SystemExit("es_fit --graft: the warm E_S is fitted to the box frame: pass --target box")
     torch.manual_seed(0); torch.set_num_threads(2)
     cfg, root = profile("smoke"), Path(a.work[0]) / "synth" / "pt18"
     backbone = load_trained(a.stage1)[0].backbone.eval()
@@ -447,18 +449,19 @@ def es_fit(a):
             i = torch.randint(len(f_fit), (64,))
             loss = ((es(f_fit[i]) - s_fit[i]) ** 2).mean()
             opt.zero_grad(); loss.backward(); opt.step()
-    if a.graft: return graft_transform_encoder(a.stage1, es, Path(a.graft))
-    label = run_label("smoke (frozen features of seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack): train crops to fit, validation crops to score", 0, "cpu", a.commit or None)
+    if a.graft: graft_transform_encoder(a.stage1, es, Path(a.graft))
+    label = run_label(f"smoke (frozen features of {a.stage1})" if a.graft else "smoke (frozen features of seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack): train crops to fit, validation crops to score", 0, "cpu", a.commit or None)
     what = ("pose_frame of the moved joints (centroid of the visible joints at 0, their RMS radius 0.5; LossConfig.frame_target='pose')"
             if a.target == "pose" else "θ itself, the box's frame of the moved crop (no crop here is augmented; LossConfig.frame_target='box')")
-    write_table(pd.DataFrame(rows), f"invariance_es_fit_{a.target}", a.out,
+    write_table(pd.DataFrame(rows), f"invariance_es_fit_{a.target}{a.tag}", a.out,
                 f"Can E_S learn where the person is from the backbone's features? S regressed to the {a.target} frame", label,
                 notes=f"A fresh E_S (SemanticConfig.transform_pooling: mean, the default; centroids; positions) fitted with AdamW (lr 1e-3, batch 64) "
-                      f"on frozen backbone features of the smoke tables' seed-0 stage 1 (commit 2d8d8fe): {len(f_fit)} training keyframe crops "
+                      f"on frozen backbone features of {'the stage 1 ' + a.stage1 if a.graft else 'the smoke tables' + chr(39) + ' seed-0 stage 1'} (commit 2d8d8fe): {len(f_fit)} training keyframe crops "
                       f"(2 random moves θ each: translation up to ±0.15, rotation ±30°, scale ±25%), S regressed to {what}. "
                       f"Scored on {len(f_val)} moved validation crops: "
                       "R² of S's entries against the target, and the invariance probe's R² of the move read linearly from S (fitted on half "
-                      f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. tools/ls_variants.py es_fit")
+                      f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. tools/ls_variants.py es_fit"
+                      + (f" --graft (mean pooling only; the fitted E_S written into a copy of that stage 1 for stage 2 to start from)" if a.graft else ""))
 
 def graft_transform_encoder(stage1: str, es, out: Path):
     "A copy of the stage-1 checkpoint whose E_S is `es` (es_fit's, fitted to the box frame), for stage 2 to start from an S that already reads the move."
@@ -505,15 +508,16 @@ def s_identity(a):
     videos, rows = load_posetrack(root, "val", progress=False).videos, []
     for run in a.run:
         model = load_trained(Path(run) / "checkpoints" / "final.pt")[0].eval()
+        if model.space is None or model.space.transform_encoder is None: raise SystemExit(f"{run}: s_identity: this model has no S")
         with torch.no_grad(): S = torch.cat([model.frame_outputs(crops[i:i + 64])["S"] for i in range(0, len(crops), 64)]).float()
         off = (S - IDENTITY_AFFINE).abs().mean(0)
-        row = {"run": Path(run).name, "val mAP, its S": round(evaluate_model(model, videos, clip).summary["Mean"], 2)}
+        row = {"run": Path(run).name, "seed": json.loads((Path(run) / "manifest.json").read_text())["seed"], "val mAP, its S": round(evaluate_model(model, videos, clip).summary["Mean"], 2)}
         model.space.transform_encoder.forward = lambda f: IDENTITY_AFFINE.to(f.device, f.dtype).expand(len(f), 2, 3)
         row["val mAP, S = identity"] = round(evaluate_model(model, videos, clip).summary["Mean"], 2)
         rows.append(row | {"mean |S - I|, linear part": round(float(off[:, :2].mean()), 4), "mean |S - I|, translation": round(float(off[:, 2].mean()), 4)})
         print(json.dumps(rows[-1]), flush=True)
     label = run_label("smoke (runs of invariance_frame_anchor_long, invariance_warm_es, table6_warm_design)",
-                      "SynthPoseTrack (synthetic; not PoseTrack), validation split", 0, "cpu", a.commit or None)
+                      "SynthPoseTrack (synthetic; not PoseTrack), validation split", " and ".join(sorted({str(r["seed"]) for r in rows})), "cpu", a.commit or None)
     write_table(pd.DataFrame(rows), "invariance_s_identity", a.out, "What S's error costs: val mAP with each run's S, and with S set to the identity", label,
                 notes="Un-augmented validation crops are the box's own crops, so the box frame of every one is the identity: a model whose "
                       "S is held to the box frame should give the identity there, and any mAP it gains with S set to the identity is what "
@@ -534,6 +538,7 @@ if __name__ == "__main__":
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
     p.add_argument("--run", nargs="+", help="diagnose (the first), s_identity: run folders (with checkpoints/final.pt)")
     p.add_argument("--steps", type=int, default=3000, help="es_fit: optimiser steps per E_S")
-    p.add_argument("--graft", default="", help="es_fit: fit E_S with mean pooling only, then write a copy of --stage1 with it as E_S here (no table)")
+    p.add_argument("--graft", default="", help="es_fit: fit E_S (mean pooling only) to the box frame, then write a copy of --stage1 with it as E_S here")
+    p.add_argument("--tag", default="", help="es_fit: appended to the table's name (invariance_es_fit_TARGET_TAG)")
     p.add_argument("--target", choices=["pose", "box"], default="pose", help="es_fit: S regressed to pose_frame of the moved joints, or to θ (the box-centred crop's frame, moved)")
     a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit, "s_identity": s_identity}[a.job](a)
