@@ -5,7 +5,7 @@ them, the provenance a run records (commit, data fingerprint), and rebuilding a 
 
 # %% ../nbs/09b_checkpoints.ipynb #9b000003
 from __future__ import annotations
-import hashlib, pickle, platform, random, re, subprocess
+import dataclasses, hashlib, pickle, platform, random, re, subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,7 +73,8 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
     """Where two configurations (`config_dict`) differ, as 'key: checkpoint A vs now B' lines. An option missing from `a`
-    counts as None, so a run made before an option (defaulting to None) existed is the same configuration."""
+    counts as None (or, for a mapping such as `loss.terms`, as empty), so a run made before the option existed is the same configuration."""
+    if (isinstance(a, dict) or isinstance(b, dict)) and (a is None or b is None): a, b = a or {}, b or {}
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for k in sorted(set(a) | set(b)) for d in config_differences(a.get(k), b.get(k), f"{prefix}{k}.")]
     return [] if a == b else [f"{prefix[:-1]}: checkpoint {a!r} vs now {b!r}"]
@@ -97,10 +98,15 @@ def _set_rng_state(s: dict):
     if s.get("cuda") is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
 # %% ../nbs/09b_checkpoints.ipynb #161cfafa
-def model_config_from(ck: dict) -> ModelConfig:
-    "The ModelConfig stored in a checkpoint's config."
+def model_config_from(ck: dict, path: str | Path = "checkpoint") -> ModelConfig:
+    "The ModelConfig stored in a checkpoint's config (an option this cdpose no longer has is dropped if it was off, an error if on)."
     m = dict(ck["config"]["model"])
-    m["semantic"] = SemanticConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in m["semantic"].items()})
+    known = {f.name for f in dataclasses.fields(SemanticConfig)}
+    gone = {k: v for k, v in m["semantic"].items() if k not in known}
+    if any(v is not None for v in gone.values()):
+        raise CheckpointError(f"{path}: model.semantic.{next(k for k, v in gone.items() if v is not None)} is set, and this cdpose has no "
+                              "such option (a study's, retired from the core; see research/)")
+    m["semantic"] = SemanticConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in m["semantic"].items() if k in known})
     m["fusion_cfg"] = FusionConfig(**m["fusion_cfg"])
     for k in ("input_size", "heatmap_size"): m[k] = tuple(m[k])
     return ModelConfig(**m)
@@ -108,7 +114,7 @@ def model_config_from(ck: dict) -> ModelConfig:
 def load_trained(path: str | Path, device: str = "cpu") -> tuple[CDPose, dict]:
     "A trained CDPose (eval mode) and its checkpoint dict, from `final.pt`, `best.pt`, `last.pt` or `stage1.pt`."
     ck = load_checkpoint(path)
-    mc = model_config_from(ck)
+    mc = model_config_from(ck, path)
     sd = ck["model"]
     if ck["stage"] == 1:      # the single-frame baseline (a semantic space pre-trained beside it is left out)
         mc = replace(mc, semantic_space=False, fusion=False)

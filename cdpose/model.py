@@ -7,22 +7,25 @@ row of Tables 5 and 6."""
 # %% ../nbs/07_model.ipynb #ffa2de1c
 from __future__ import annotations
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import contextlib
 import torch
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from .keypoints import NUM_KEYPOINTS, input_to_heatmap_scale
+from .keypoints import NUM_KEYPOINTS
 from .backbone import build_backbone, head_for
-from .semantic import (SemanticConfig, SemanticAlignmentSpace, continuity_loss, spatial_consistency_loss,
-                             random_similarity, transform_images, affine_warp, compose_affine, pose_frame, invert_warp)
+from .semantic import (SemanticConfig, build_semantic_space, continuity_loss, spatial_consistency_loss,
+                             random_similarity, transform_images)
 from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
-__all__ = ['FRAME_TARGETS', 'ABLATIONS', 'ATTENTION_KERNELS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation', 'CDPose',
-           'attention_kernel', 'NonFiniteLossError', 'heatmap_mse', 'cdpose_loss', 'count_params', 'model_complexity']
+__all__ = ['ABLATIONS', 'ATTENTION_KERNELS', 'LOSS_TERMS', 'PAPER_TERMS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation',
+           'CDPose', 'attention_kernel', 'NonFiniteLossError', 'heatmap_mse', 'LossInputs', 'LossTerm',
+           'register_loss_term', 'loss_weights', 'heatmap_term', 'fused_heatmap_term', 'continuity_term',
+           'spatial_term', 'trajectory_term', 'cdpose_loss', 'count_params', 'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -42,11 +45,9 @@ class ModelConfig:
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
     fusion_cfg: FusionConfig = field(default_factory=FusionConfig)
 
-FRAME_TARGETS = ("box", "pose")   # LossConfig.frame_target
-
 @dataclass
 class LossConfig:
-    "Weights and settings of Eq. 11 plus lambda_t L_t."
+    "Weights and settings of Eq. 11 plus lambda_t L_t, and the weights of any extra registered terms (none of them the paper's)."
     lambda_h1: float = 1.0
     lambda_h2: float = 1.0
     lambda_s: float = 1e-3
@@ -61,15 +62,7 @@ class LossConfig:
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
     ls_translation: float = 0.0     # ... and translation (normalised units; 0: none, as the paper's L_s: rotation and scale)
-    ls_margin: float | None = None  # None: L_s as the paper's plain distance; a margin: its contrastive form (07a_invariance)
-    ls_relative: bool | None = None # True: L_s relative to the distance between people, which D's rescaling cannot game (not the paper's; 07a_invariance)
-    lambda_hs: float | None = None  # weight of L_h on L_s's transformed keyframe copy, its target moved by the same transform (not the paper's; 07a_invariance)
-    hs_original_z: bool | None = None  # True: that copy's heatmaps decoded from the original's Z and the copy's S, A(D(Z), S')
-    ls_features_fixed: bool | None = None  # True: L_s trains E_Z only, on features it cannot change, so the backbone keeps the position for E_S (not the paper's)
-    lambda_stheta: float | None = None  # with lambda_hs: weight of |S' - sg(S) θ|², S' of the copy held to the original's S composed with θ (not the paper's)
-    lambda_frame: float | None = None   # weight of |S - the person's frame|² (frame_target), and on L_s's moved copy the frame moved by θ: S anchored to where the person is (not the paper's)
-    frame_target: str = "box"           # lambda_frame's frame: "box" (the keyframe's box, as top-down crops centre it; S held to the augmentation's move) or "pose" (pose_frame of the visible joints, every frame)
-    frame_radius: float | None = 0.5    # "pose": the joints' RMS radius in the canonical frame (None: S anchored to the position alone)
+    terms: dict[str, float] = field(default_factory=dict)   # name -> weight of an extra term (`register_loss_term`; a study's, e.g. research/invariance)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ class CDPose(nn.Module):
         self.backbone = build_backbone(cfg.backbone, cfg.input_size, cfg.drop_path, cfg.backbone_depth, cfg.patch_size)
         s = self.backbone.stride
         feature_hw = (cfg.input_size[0] // s, cfg.input_size[1] // s)
-        self.space = (SemanticAlignmentSpace(self.backbone.out_channels, feature_hw, cfg.heatmap_size, cfg.semantic, cfg.num_joints)
+        self.space = (build_semantic_space(self.backbone.out_channels, feature_hw, cfg.heatmap_size, cfg.semantic, cfg.num_joints)
                       if cfg.semantic_space else None)
         self.head = head_for(self.backbone, cfg.num_joints, cfg.head_channels) if not cfg.semantic_space or cfg.classic_head else None
         self.fusion = HeatmapFusion(cfg.heatmap_size, cfg.num_joints, cfg.fusion_cfg) if cfg.fusion else None
@@ -164,34 +157,6 @@ def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManag
     if name != "math": raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
     return sdpa_kernel([SDPBackend.MATH])
 
-# %% ../nbs/07_model.ipynb #fr4m3c01
-def _heatmap_points(keypoints: torch.Tensor, cfg: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    "Keypoints (..., K, 3) in crop pixels -> their heatmap positions in affine_grid's coordinates (..., K, 2), and which are visible."
-    u = keypoints[..., :2] * keypoints.new_tensor(input_to_heatmap_scale(cfg.input_size, cfg.heatmap_size))   # heatmap pixels, as the targets
-    return (2 * u + 1) / u.new_tensor(cfg.heatmap_size[::-1]) - 1, keypoints[..., 2] > 0
-
-def _frame_error(S: torch.Tensor, points: torch.Tensor, visible: torch.Tensor, radius: float | None) -> torch.Tensor:
-    "Mean squared difference between S (B, 2, 3) and the pose's frame, over the rows with enough visible joints."
-    target, ok = pose_frame(points.float(), visible, radius)
-    return (((S.float() - target) ** 2).mean((1, 2)) * ok).sum() / ok.sum().clamp_min(1)
-
-def _frame_term(model: CDPose, batch: dict, S: torch.Tensor, cfg: LossConfig, theta: torch.Tensor | None = None) -> torch.Tensor:
-    """|S - the person's frame|² for S (B, F, 2, 3) of the clip, or with `theta` (B, 2, 3) S (B, 1, 2, 3) of L_s's keyframe copy
-    moved by it: "box", the keyframe's `crop_frame` (composed with θ for the copy); "pose", pose_frame of the joints (at θ^-1 p)."""
-    key = batch["images"].shape[1] // 2
-    if cfg.frame_target not in FRAME_TARGETS: raise ValueError(f"LossConfig.frame_target: {cfg.frame_target!r} is not one of {', '.join(FRAME_TARGETS)}")
-    if cfg.frame_target == "box":
-        if "crop_frame" not in batch: raise ValueError("LossConfig.frame_target 'box': the batch has no 'crop_frame' (PoseTrackClips gives it); 'pose' needs only keypoints")
-        target = batch["crop_frame"].float()
-        if theta is not None: target = compose_affine(target, theta.float())
-        return ((S[:, 0 if theta is not None else key].float() - target) ** 2).mean()
-    pts, vis = _heatmap_points(batch["keypoints"] if theta is None else batch["keypoints"][:, key:key + 1], model.cfg)
-    if theta is not None:     # moving the crop by θ moves what was at p to θ^-1 p
-        inv = invert_warp(theta.float())
-        pts = pts @ inv[:, None, :, :2].transpose(-1, -2) + inv[:, None, None, :, 2]
-        vis = vis & (pts.abs() <= 1).all(-1)
-    return _frame_error(S.flatten(0, 1), pts.flatten(0, 1), vis.flatten(0, 1), cfg.frame_radius)
-
 # %% ../nbs/07_model.ipynb #53c27fd7
 class NonFiniteLossError(FloatingPointError):
     "A loss term became NaN or infinite."
@@ -201,45 +166,105 @@ def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     w = weight[..., None, None]
     return ((pred - target) ** 2 * w).mean()
 
+class LossInputs:
+    """What every loss term reads: `model`, `batch` (from `PoseTrackClips`), the model's outputs `out`, the `cfg`; the keyframe
+    index `key`; and L_s's transformed keyframe copy (`theta`, `moved`, `moved_features`), made once for all terms that read it."""
+    def __init__(self, model: CDPose, batch: dict, out: dict, cfg: LossConfig, generator: torch.Generator | None = None):
+        self.model, self.batch, self.out, self.cfg, self.generator = model, batch, out, cfg, generator
+        self.frames = batch["images"].shape[1]
+        self.key, self._made = self.frames // 2, {}
+    def once(self, name: str, make: Callable):
+        "`make()`, computed the first time a term asks for `name` and kept for the others."
+        if name not in self._made: self._made[name] = make()
+        return self._made[name]
+    @property
+    def theta(self) -> torch.Tensor:
+        "L_s's transform θ (B, 2, 3): the batch's `ls_transform` when the data set drew it, else drawn from `generator`."
+        def draw():
+            images, c = self.batch["images"], self.cfg
+            if "ls_transform" in self.batch: return self.batch["ls_transform"].to(images)
+            return random_similarity(len(images), c.ls_rotation, c.ls_scale, self.generator, images.device, c.ls_translation)
+        return self.once("theta", draw)
+    @property
+    def moved(self) -> torch.Tensor:
+        "The keyframe's crops resampled by θ (B, 3, H, W)."
+        return self.once("moved", lambda: transform_images(self.batch["images"][:, self.key], self.theta))
+    @property
+    def moved_features(self) -> torch.Tensor:
+        "The backbone's features of the moved crops: L_s's second backbone pass."
+        return self.once("moved_features", lambda: self.model.backbone(self.moved))
+
+# %% ../nbs/07_model.ipynb #l0ssr3g1
+@dataclass(frozen=True)
+class LossTerm:
+    "One term of the loss: `compute(inputs)` its value (None where its component is absent), `weight(cfg)` its λ."
+    compute: Callable[[LossInputs], torch.Tensor | None]
+    weight: Callable[[LossConfig], float]
+    always: bool = False            # computed (and logged) even at weight 0
+
+LOSS_TERMS: dict[str, LossTerm] = {}
+
+def register_loss_term(name: str, compute: Callable[[LossInputs], torch.Tensor | None],
+                       weight: Callable[[LossConfig], float] | None = None, always: bool = False) -> Callable:
+    "Add the loss term `name`; its weight is `weight(cfg)`, by default `cfg.terms.get(name, 0)` (an extra term, off unless asked)."
+    LOSS_TERMS[name] = LossTerm(compute, weight or (lambda cfg: cfg.terms.get(name, 0.0)), always)
+    return compute
+
+def loss_weights(cfg: LossConfig) -> dict[str, float]:
+    "Each term's weight: the paper's five (their λ) in order, then the extra `cfg.terms`; a name not registered as extra is an error."
+    bad = [n for n in cfg.terms if n not in LOSS_TERMS or n in PAPER_TERMS]
+    if bad: raise ValueError(f"LossConfig.terms: {', '.join(map(repr, bad))} is not a registered extra loss term (the paper's are "
+                             f"weighted by lambda_*; extra: {', '.join(n for n in LOSS_TERMS if n not in PAPER_TERMS) or 'none'}); "
+                             "a study's terms register when its package is imported")
+    return {name: LOSS_TERMS[name].weight(cfg) for name in (*PAPER_TERMS, *cfg.terms)}
+
+# %% ../nbs/07_model.ipynb #l0ssr3g2
+def heatmap_term(x: LossInputs) -> torch.Tensor:
+    "L_h1 (Eq. 9): the heatmap error of every frame of the clip (and of the classic head, where one is kept beside the space)."
+    hm, target, weight = x.out["heatmaps"], x.batch["target"], x.batch["target_weight"]
+    loss = sum(heatmap_mse(hm[:, i], target[:, i], weight[:, i]) for i in range(x.frames))
+    if x.out.get("classic") is not None:      # the classic head kept beside the space (stage-1 pre-training): same target
+        loss = loss + sum(heatmap_mse(x.out["classic"][:, i], target[:, i], weight[:, i]) for i in range(x.frames))
+    return loss
+
+def fused_heatmap_term(x: LossInputs) -> torch.Tensor | None:
+    "L_h2 (Eq. 10): the keyframe's heatmap error after fusion (None without fusion)."
+    if "fused" not in x.out: return None
+    return heatmap_mse(x.out["fused"], x.batch["target"][:, x.key], x.batch["target_weight"][:, x.key])
+
+def continuity_term(x: LossInputs) -> torch.Tensor | None:
+    "L_c (Eq. 2) on Z at t-δ, t, t+δ (None without the space, or a clip too short for δ)."
+    Z, k, d = x.out.get("Z"), x.key, x.cfg.delta
+    if Z is None or k - d < 0: return None
+    return continuity_loss(Z[:, k - d], Z[:, k], Z[:, k + d], x.cfg.alpha, x.cfg.lc_printed)
+
+def spatial_term(x: LossInputs) -> torch.Tensor | None:
+    "L_s (Eq. 3): Z of the keyframe against Z' of its copy moved by θ (None without the space)."
+    if x.out.get("Z") is None: return None
+    return spatial_consistency_loss(x.out["Z"][:, x.key], x.model.space.encode(x.moved_features))
+
+def trajectory_term(x: LossInputs) -> torch.Tensor | None:
+    "L_t (Eqs. 5-7) along the clip, in the configured form (None for a single frame)."
+    if x.frames < 2: return None
+    return tpdi_loss(x.out["heatmaps"], x.batch["images"], x.cfg.lt_form, x.cfg.topk, x.cfg.lt_levels)
+
+PAPER_TERMS = ("h1", "h2", "c", "s", "t")
+register_loss_term("h1", heatmap_term, lambda cfg: cfg.lambda_h1, always=True)
+register_loss_term("h2", fused_heatmap_term, lambda cfg: cfg.lambda_h2, always=True)
+register_loss_term("c", continuity_term, lambda cfg: cfg.lambda_c)
+register_loss_term("s", spatial_term, lambda cfg: cfg.lambda_s)
+register_loss_term("t", trajectory_term, lambda cfg: cfg.lambda_t)
+
+# %% ../nbs/07_model.ipynb #l0ssr3g3
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    "The training loss and its terms for a clip batch (from `PoseTrackClips`) and the model's outputs."
-    images, target, weight = batch["images"], batch["target"], batch["target_weight"]
-    B, Fr = images.shape[:2]
-    key = Fr // 2
-    terms = {"h1": sum(heatmap_mse(out["heatmaps"][:, i], target[:, i], weight[:, i]) for i in range(Fr))}
-    if out.get("classic") is not None:      # the classic head kept beside the space (stage-1 pre-training): same target
-        terms["h1"] = terms["h1"] + sum(heatmap_mse(out["classic"][:, i], target[:, i], weight[:, i]) for i in range(Fr))
-    weights = {"h1": cfg.lambda_h1}
-    if "fused" in out: terms["h2"], weights["h2"] = heatmap_mse(out["fused"], target[:, key], weight[:, key]), cfg.lambda_h2
-    Z = out.get("Z")
-    if cfg.lambda_frame and out.get("S") is not None: terms["f"], weights["f"] = _frame_term(model, batch, out["S"], cfg), cfg.lambda_frame
-    if Z is not None and cfg.lambda_c > 0 and key - cfg.delta >= 0:
-        terms["c"] = continuity_loss(Z[:, key - cfg.delta], Z[:, key], Z[:, key + cfg.delta], cfg.alpha, cfg.lc_printed)
-        weights["c"] = cfg.lambda_c
-    if Z is not None and cfg.lambda_s > 0:
-        theta = batch["ls_transform"].to(images) if "ls_transform" in batch else random_similarity(B, cfg.ls_rotation, cfg.ls_scale, generator, images.device, cfg.ls_translation)
-        moved = transform_images(images[:, key], theta)
-        if cfg.lambda_hs:           # the moved copy's heatmaps must move with it: with Z' held to Z, only S can carry the transform
-            o = model.frame_outputs(moved)
-            hm = o["heatmaps"]
-            if cfg.hs_original_z:   # Z is invariant, so the original's serves the copy: only S' can know where the copy moved
-                hm = model.space.decoder(Z[:, key])
-                if o["S"] is not None: hm = affine_warp(hm, o["S"])
-            z_moved, terms["hs"], weights["hs"] = o["Z"], heatmap_mse(hm, affine_warp(target[:, key], theta), weight[:, key]), cfg.lambda_hs
-            if cfg.lambda_stheta and o["S"] is not None:   # A(A(C, S), θ) = A(C, S θ): the copy's S is known from the original's
-                terms["stheta"], weights["stheta"] = ((o["S"] - compose_affine(out["S"][:, key].detach(), theta)) ** 2).mean(), cfg.lambda_stheta
-        else: o, z_moved = {"F": model.backbone(moved)}, None     # L_s needs only the copy's features and Z
-        if cfg.lambda_frame and model.space.transform_encoder is not None:   # the copy's S anchored to its frame, moved by θ
-            s_moved = o["S"] if o.get("S") is not None else model.space.transform_encoder(o["F"])
-            terms["f"] = terms["f"] + _frame_term(model, batch, s_moved[:, None], cfg, theta)
-        z_key = Z[:, key]
-        if cfg.ls_features_fixed:   # E_Z again, on features whose gradient stops here: L_s cannot make F forget the position
-            z_key, z_moved = model.space.encode(out["F"][:, key].detach()), model.space.encode(o["F"].detach())
-        elif z_moved is None: z_moved = model.space.encode(o["F"])
-        terms["s"], weights["s"] = spatial_consistency_loss(z_key, z_moved, cfg.ls_margin, bool(cfg.ls_relative)), cfg.lambda_s
-    if cfg.lambda_t > 0 and Fr > 1:
-        terms["t"], weights["t"] = tpdi_loss(out["heatmaps"], images, cfg.lt_form, cfg.topk, cfg.lt_levels), cfg.lambda_t
+    "The training loss (`loss`) and its terms (`L_h1`, ...) for a clip batch (from `PoseTrackClips`) and the model's outputs."
+    x, terms, weights = LossInputs(model, batch, out, cfg, generator), {}, {}
+    for name, w in loss_weights(cfg).items():
+        term = LOSS_TERMS[name]
+        if not (w > 0 or term.always): continue
+        value = term.compute(x)
+        if value is not None: terms[name], weights[name] = value, w
     values = torch.stack([v.detach().float() for v in terms.values()])
     if not torch.isfinite(values).all():
         bad = [k for k, v in zip(terms, values) if not torch.isfinite(v)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from .clips import ClipConfig
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
-from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, FRAME_TARGETS
+from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, loss_weights
 from .trajectory import LT_FORMS
 from .backbone import backbone_recipe
 from .settings import Settings, SiteData, setting_path
@@ -116,7 +116,7 @@ def _hints(obj) -> dict:
     return typing.get_type_hints(type(obj))
 
 def _typed(key: str, value, hint, raw: str | None = None):
-    "`value` as field type `hint` (int, float, bool, str, X | None, tuple[int, int], a nested config); a `ConfigError` otherwise."
+    "`value` as field type `hint` (int, float, bool, str, X | None, tuple[int, int], dict[str, float], a nested config); else a `ConfigError`."
     shown = raw if raw is not None else repr(value)
     bad = lambda want: ConfigError(f"--set {key}={shown}: expected {want}")
     if dataclasses.is_dataclass(hint):
@@ -139,6 +139,10 @@ def _typed(key: str, value, hint, raw: str | None = None):
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value): return value
         raise bad("a finite number")
+    if typing.get_origin(hint) is dict:                        # names -> weights (LossConfig.terms)
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {k: float(_typed(f"{key}.{k}", v, float)) for k, v in value.items()}
+        raise bad("a mapping of names to numbers, e.g. {'name': 0.1}, or set one: --set " + key + ".NAME=0.1")
     if typing.get_origin(hint) is tuple:
         if isinstance(value, (list, tuple)) and len(value) == len(args) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return tuple(value)
@@ -147,19 +151,25 @@ def _typed(key: str, value, hint, raw: str | None = None):
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b04
 def set_field(cfg, key: str, value):
-    "Set a (dotted) field of a nested dataclass from a value or its string form, checked against the field's type."
+    "Set a (dotted) field of a nested dataclass, or one entry of a mapping (`loss.terms.NAME`), from a value or its string form, checked."
     *path, last = key.split(".")
-    obj = cfg
-    for p in path:
-        if not dataclasses.is_dataclass(obj) or not hasattr(obj, p): raise ConfigError(f"--set {key}: no field {p!r}")
-        obj = getattr(obj, p)
-    if not dataclasses.is_dataclass(obj) or last not in {f.name for f in dataclasses.fields(obj)}:
-        raise ConfigError(f"--set {key}: no field {last!r} (fields: {', '.join(f.name for f in dataclasses.fields(obj))})")
+    obj = _walk(cfg, key, path)
     raw = value if isinstance(value, str) else None
     if raw is not None:
         try: value = ast.literal_eval(raw)
         except (ValueError, SyntaxError): pass
+    if isinstance(obj, dict):                                  # --set loss.terms.NAME=WEIGHT
+        obj[last] = float(_typed(key, value, float, raw)); return
+    if not dataclasses.is_dataclass(obj) or last not in {f.name for f in dataclasses.fields(obj)}:
+        raise ConfigError(f"--set {key}: no field {last!r} (fields: {', '.join(f.name for f in dataclasses.fields(obj))})")
     setattr(obj, last, _typed(key, value, _hints(obj)[last], raw))
+
+def _walk(cfg, key: str, path: list[str]):
+    "The nested config (or mapping) at the dotted `path` of `cfg`."
+    for p in path:
+        if not dataclasses.is_dataclass(cfg) or not hasattr(cfg, p): raise ConfigError(f"--set {key}: no field {p!r}")
+        cfg = getattr(cfg, p)
+    return cfg
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b05
 _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels", "num_joints", "dim", "heads",
@@ -167,7 +177,7 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
                "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
-_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS, "frame_target": FRAME_TARGETS}
+_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS}
 
 def _range_error(name: str, value) -> str | None:
     "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."
@@ -191,8 +201,11 @@ def check_config(cfg, prefix: str = ""):
         _typed(key, value, hints[f.name])
         why = None if value is None else _range_error(f.name, value)
         if why: raise ConfigError(f"--set {key}={value!r}: must be {why}" + (" (or None)" if type(None) in typing.get_args(hints[f.name]) else ""))
-    if not getattr(cfg, "lambda_hs", 1) and (getattr(cfg, "hs_original_z", None) or getattr(cfg, "lambda_stheta", None)):
-        raise ConfigError(f"--set {prefix}hs_original_z / {prefix}lambda_stheta: they act on lambda_hs's moved copy; set {prefix}lambda_hs too")
+    if isinstance(cfg, LossConfig):
+        try: loss_weights(cfg)
+        except ValueError as e: raise ConfigError(f"--set {prefix}terms: {str(e).removeprefix('LossConfig.terms: ')}") from None
+        bad = [k for k, v in cfg.terms.items() if v < 0]
+        if bad: raise ConfigError(f"--set {prefix}terms.{bad[0]}={cfg.terms[bad[0]]!r}: must be >= 0")
     if getattr(cfg, "stage1_ls", False) and not getattr(cfg, "stage1_space", False):
         raise ConfigError("--set stage1_ls: it trains L_s on stage 1's semantic space; set stage1_space too")
     return cfg

@@ -15,10 +15,11 @@ from torch import nn
 from .keypoints import NUM_KEYPOINTS
 
 # %% auto #0
-__all__ = ['IDENTITY_AFFINE', 'SemanticConfig', 'MixerBlock', 'AttentionBlock', 'Tokenizer', 'BlindPool', 'SemanticEncoder',
-           'CentroidPool', 'TransformEncoder', 'affine_warp', 'invert_warp', 'compose_affine', 'pose_frame',
-           'SemanticDecoder', 'SemanticAlignmentSpace', 'latent_distance', 'continuity_loss', 'random_similarity',
-           'transform_images', 'spatial_consistency_loss']
+__all__ = ['LATENT_POOLINGS', 'IDENTITY_AFFINE', 'TRANSFORM_POOLINGS', 'SPACE_VARIANTS', 'SemanticConfig', 'registered',
+           'MixerBlock', 'AttentionBlock', 'Tokenizer', 'PositionPool', 'register_latent_pooling', 'SemanticEncoder',
+           'MeanPool', 'register_transform_pooling', 'TransformEncoder', 'affine_warp', 'invert_warp', 'compose_affine',
+           'SemanticDecoder', 'SemanticAlignmentSpace', 'register_space_variant', 'build_semantic_space',
+           'latent_distance', 'continuity_loss', 'random_similarity', 'transform_images', 'spatial_consistency_loss']
 
 # %% ../nbs/04_semantic_space.ipynb #5f51177a
 @dataclass
@@ -33,9 +34,16 @@ class SemanticConfig:
     token_grid: tuple[int, int] = (16, 12)   # (h, w) of the token grid E_Z works on
     decoder_dim: int = 64      # channels of D's upsampling path
     use_S: bool = True         # False: H = D(Z), the "Z only" row of Table 6
-    pooling: str | None = None  # None: E_Z pools tokens by a learned map over positions (ours); "blind": by attention, with no position embedding (07a_invariance)
-    transform_pooling: str | None = None  # None: E_S averages its tokens (ours); "centroids": it reads where learned attention maps sit; "positions": a learned map over positions, as E_Z's (07a_invariance)
-    canonical: bool | None = None  # True: E_Z reads F warped back by S^-1, so that where the person is must come from S (07a_invariance)
+    pooling: str | None = None            # E_Z's pooling of its tokens: None, ours (`PositionPool`), or a name in LATENT_POOLINGS
+    transform_pooling: str | None = None  # E_S's pooling: None, the mean (`MeanPool`), or a name in TRANSFORM_POOLINGS
+    space: str | None = None              # None: the space as the paper wires it; or a name in SPACE_VARIANTS (a study's rewiring)
+
+def registered(registry: dict, name, setting: str):
+    "The entry of `registry` under `name`, or a one-line error naming the setting and what is registered."
+    if name not in registry:
+        raise ValueError(f"{setting}: {name!r} is not registered (known: {', '.join(map(str, registry))}); a study's options "
+                         "register when its package is imported (e.g. `import research.invariance`)")
+    return registry[name]
 
 class MixerBlock(nn.Module):
     "MLP-Mixer block: a token-mixing MLP across the N tokens, then a channel MLP, each pre-norm and residual."
@@ -75,52 +83,46 @@ class Tokenizer(nn.Module):
         x = self.proj(f).flatten(2).transpose(1, 2)
         return x if self.pos is None else x + self.pos
 
-class BlindPool(nn.Module):
-    "N learned queries attend over the tokens: a pooling that cannot tell where a token sits (it sees a set, not a grid)."
-    def __init__(self, dim: int, latents: int, heads: int):
-        super().__init__()
-        self.queries = nn.Parameter(torch.zeros(1, latents, dim)); nn.init.trunc_normal_(self.queries, std=0.02)
-        self.norm, self.attn = nn.LayerNorm(dim), nn.MultiheadAttention(dim, heads, batch_first=True)
-    def forward(self, x):                      # (B, T, d) -> (B, N, d)
-        kv = self.norm(x)
-        return self.attn(self.queries.expand(len(x), -1, -1), kv, kv, need_weights=False)[0]
+class PositionPool(nn.Linear):
+    "E_Z's pooling (ours): tokens (B, h*w, d) -> N latents (B, N, d), each a learned weighting of the token positions."
+    sees_position = True
+    def __init__(self, cfg: SemanticConfig): super().__init__(cfg.token_grid[0] * cfg.token_grid[1], cfg.latents)
+    def forward(self, x): return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+LATENT_POOLINGS: dict[str | None, type] = {None: PositionPool}   # SemanticConfig.pooling -> class(cfg): tokens -> N latents
+
+def register_latent_pooling(name: str, cls: type):
+    "Make `cls(cfg)` (tokens (B, T, d) -> (B, N, d); `sees_position` False: tokens without position embeddings) E_Z's pooling `name`."
+    LATENT_POOLINGS[name] = cls
 
 class SemanticEncoder(nn.Module):
-    "E_Z (Eq. 1): F -> Z (B, N, d_z) through MHSA blocks, token-mixing pooling to N latents, and Mixer blocks."
+    "E_Z (Eq. 1): F -> Z (B, N, d_z) through MHSA blocks, a pooling of the tokens to N latents, and Mixer blocks."
     def __init__(self, in_channels: int, feature_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig()):
         super().__init__()
-        g = cfg.token_grid
-        blind = cfg.pooling == "blind"
-        if cfg.pooling not in (None, "blind"): raise ValueError(f"SemanticConfig.pooling: {cfg.pooling!r} is not None or 'blind'")
-        self.tokens = Tokenizer(in_channels, feature_hw, g, cfg.dim, position=not blind)
+        pool = registered(LATENT_POOLINGS, cfg.pooling, "SemanticConfig.pooling")
+        self.tokens = Tokenizer(in_channels, feature_hw, cfg.token_grid, cfg.dim, position=pool.sees_position)
         self.attn = nn.Sequential(*[AttentionBlock(cfg.dim, cfg.heads) for _ in range(cfg.attn_blocks)])
-        self.pool = BlindPool(cfg.dim, cfg.latents, cfg.heads) if blind else nn.Linear(g[0] * g[1], cfg.latents)   # h*w tokens -> N latents
+        self.pool = pool(cfg)                                       # h*w tokens -> N latents
         self.to_latent = nn.Linear(cfg.dim, cfg.latent_dim)
         self.mixer = nn.Sequential(*[MixerBlock(cfg.latents, cfg.latent_dim) for _ in range(cfg.mixer_blocks)])
         self.norm = nn.LayerNorm(cfg.latent_dim)
     def forward(self, f):
-        x = self.attn(self.tokens(f))                               # (B, hw, d)
-        pooled = self.pool(x) if isinstance(self.pool, BlindPool) else self.pool(x.transpose(1, 2)).transpose(1, 2)
-        z = self.to_latent(pooled)                                  # (B, N, d_z)
+        z = self.to_latent(self.pool(self.attn(self.tokens(f))))    # (B, N, d_z)
         return self.norm(self.mixer(z))
 
 # %% ../nbs/04_semantic_space.ipynb #65251a46
 IDENTITY_AFFINE = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
-class CentroidPool(nn.Module):
-    "Soft-argmax pooling: `maps` attention maps over the token grid, each read as the mean and (co)variance of the grid's coordinates under it."
-    def __init__(self, dim: int, grid: tuple[int, int], maps: int = 8):
-        super().__init__()
-        self.logits, self.out_features = nn.Linear(dim, maps), 5 * maps
-        ys, xs = [(torch.arange(n) * 2 + 1) / n - 1 for n in grid]        # token centres in affine_grid's normalised coordinates
-        yy, xx = torch.meshgrid(ys, xs, indexing="ij")
-        x, y = xx.flatten(), yy.flatten()
-        self.register_buffer("moments", torch.stack([x, y, x * x, x * y, y * y], -1), persistent=False)   # (T, 5)
-    def forward(self, tokens):                 # (B, T, d) -> (B, 5 * maps)
-        m = self.logits(tokens).softmax(1).transpose(1, 2) @ self.moments      # (B, maps, 5): E[x], E[y], E[x²], E[xy], E[y²]
-        mx, my = m[..., 0], m[..., 1]
-        cov = m[..., 2:] - torch.stack([mx * mx, mx * my, my * my], -1)
-        return torch.cat([m[..., :2], cov], -1).flatten(1)
+class MeanPool(nn.Module):
+    "E_S's pooling (ours): tokens (B, T, d) -> their mean (B, d)."
+    def __init__(self, cfg: SemanticConfig): super().__init__(); self.out_features, self.head_norm = cfg.dim, True
+    def forward(self, x): return x.mean(1)
+
+TRANSFORM_POOLINGS: dict[str | None, type] = {None: MeanPool}   # SemanticConfig.transform_pooling -> class(cfg)
+
+def register_transform_pooling(name: str, cls: type):
+    "Make `cls(cfg)` (tokens (B, T, d) -> (B, out_features); `head_norm`: a LayerNorm before the MLP) E_S's pooling `name`."
+    TRANSFORM_POOLINGS[name] = cls
 
 def _affine_head(d_in: int, dim: int, norm: bool) -> nn.Sequential:
     "An MLP to the 6 numbers of an affine transform, its last layer zero so that it starts at the identity."
@@ -133,21 +135,13 @@ class TransformEncoder(nn.Module):
     "E_S: F -> S (B, 2, 3), an affine transform in normalised heatmap coordinates (identity at initialisation)."
     def __init__(self, in_channels: int, feature_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig()):
         super().__init__()
-        if cfg.transform_pooling not in (None, "centroids", "positions"):
-            raise ValueError(f"SemanticConfig.transform_pooling: {cfg.transform_pooling!r} is not None, 'centroids' or 'positions'")
+        pool = registered(TRANSFORM_POOLINGS, cfg.transform_pooling, "SemanticConfig.transform_pooling")
         self.tokens = Tokenizer(in_channels, feature_hw, cfg.token_grid, cfg.dim)
         self.attn = AttentionBlock(cfg.dim, cfg.heads)
-        self.centroids = CentroidPool(cfg.dim, cfg.token_grid) if cfg.transform_pooling == "centroids" else None
-        self.positions = nn.Linear(cfg.token_grid[0] * cfg.token_grid[1], 4) if cfg.transform_pooling == "positions" else None
-        if self.centroids is not None: self.centroid_head = _affine_head(self.centroids.out_features, cfg.dim, norm=False)   # its own name: a stage 1 without it still loads
-        elif self.positions is not None: self.position_head = _affine_head(4 * cfg.dim, cfg.dim, norm=True)
-        else: self.head = _affine_head(cfg.dim, cfg.dim, norm=True)
+        self.pool = pool(cfg)
+        self.head = _affine_head(self.pool.out_features, cfg.dim, norm=self.pool.head_norm)
     def forward(self, f):
-        x = self.attn(self.tokens(f))
-        if self.centroids is not None: S = self.centroid_head(self.centroids(x))
-        elif self.positions is not None: S = self.position_head(self.positions(x.transpose(1, 2)).flatten(1))   # 4 learned weightings of the grid
-        else: S = self.head(x.mean(1))
-        return S.view(-1, 2, 3)
+        return self.head(self.pool(self.attn(self.tokens(f)))).view(-1, 2, 3)
 
 def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     "A(D(Z), S): warp canonical heatmaps (B, K, h, w) (or any maps) by the affine transforms S (B, 2, 3), zeros outside."
@@ -163,21 +157,6 @@ def invert_warp(S: torch.Tensor) -> torch.Tensor:
 def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
     "The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
     return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
-
-# %% ../nbs/04_semantic_space.ipynb #p0sefr00
-def pose_frame(points: torch.Tensor, visible: torch.Tensor, radius: float | None = 0.5, min_joints: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
-    """The pose's own frame as a transform of A (B, 2, 3): S that moves the visible joints `points` (B, K, 2, in affine_grid's
-    coordinates) to a canonical frame where their centroid is 0 and their RMS radius `radius` (translation and scale, the paper's
-    "translation or scaling"; `radius=None`: translation only); and which rows have `min_joints` visible (B,).
-    Not the paper's: a target that anchors E_S (07a_invariance)."""
-    w = visible.to(points.dtype)
-    n = w.sum(1).clamp_min(1)
-    mu = (points * w[..., None]).sum(1) / n[:, None]
-    rms = ((((points - mu[:, None]) ** 2).sum(-1) * w).sum(1) / n).sqrt()
-    k = torch.ones_like(rms) if radius is None else radius / rms.clamp_min(radius / 4)   # at most 4x: a few joints close together say little of the scale
-    zero = torch.zeros_like(k)
-    S = torch.stack([torch.stack([k, zero, -k * mu[:, 0]], -1), torch.stack([zero, k, -k * mu[:, 1]], -1)], 1)
-    return S, w.sum(1) >= min_joints
 
 # %% ../nbs/04_semantic_space.ipynb #b724b3e1
 class SemanticDecoder(nn.Module):
@@ -212,15 +191,25 @@ class SemanticAlignmentSpace(nn.Module):
         self.transform_encoder = TransformEncoder(in_channels, feature_hw, cfg) if cfg.use_S else None  # E_S
         self.decoder = SemanticDecoder(heatmap_hw, cfg, num_joints)                                  # D
     def encode(self, f, S: torch.Tensor | None = None) -> torch.Tensor:
-        "Z = E_Z(F); with `canonical`, E_Z(A(F, S^-1)): F moved back by its S (from E_S unless given)."
-        if not (self.cfg.canonical and self.transform_encoder is not None): return self.semantic_encoder(f)
-        return self.semantic_encoder(affine_warp(f, invert_warp(self.transform_encoder(f) if S is None else S)))
+        "Z = E_Z(F) (Eq. 1); `S`, this frame's transform, is there for a variant that reads F through it (`SPACE_VARIANTS`)."
+        return self.semantic_encoder(f)
     def forward(self, f) -> dict:
         S = None if self.transform_encoder is None else self.transform_encoder(f)
         z = self.encode(f, S)
         canonical = self.decoder(z)
         if S is None: return {"Z": z, "S": None, "canonical": canonical, "heatmaps": canonical}
         return {"Z": z, "S": S, "canonical": canonical, "heatmaps": affine_warp(canonical, S)}
+
+SPACE_VARIANTS: dict[str | None, type] = {None: SemanticAlignmentSpace}   # SemanticConfig.space -> a SemanticAlignmentSpace class
+
+def register_space_variant(name: str, cls: type):
+    "Make `cls` (a subclass of `SemanticAlignmentSpace`) the space built for `SemanticConfig(space=name)`."
+    SPACE_VARIANTS[name] = cls
+
+def build_semantic_space(in_channels: int, feature_hw: tuple[int, int], heatmap_hw: tuple[int, int],
+                         cfg: SemanticConfig = SemanticConfig(), num_joints: int = NUM_KEYPOINTS) -> SemanticAlignmentSpace:
+    "The Semantic Alignment Space `cfg` names: the paper's wiring, or a registered variant of it."
+    return registered(SPACE_VARIANTS, cfg.space, "SemanticConfig.space")(in_channels, feature_hw, heatmap_hw, cfg, num_joints)
 
 # %% ../nbs/04_semantic_space.ipynb #51b10de6
 def latent_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -253,12 +242,6 @@ def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside): the warp A, applied to pixels."
     return affine_warp(images, theta)
 
-def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor, margin: float | None = None,
-                             relative: bool = False) -> torch.Tensor:
-    "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch; with `margin`, "
-    "a contrastive form (not the paper's): Z' must be nearer to Z than the next person's Z in the batch is, by `margin`; "
-    "`relative` (not the paper's): the mean distance over the mean distance to the next person's Z, which no rescaling of Z changes."
-    d = latent_distance(z, z_transformed)
-    if relative: return d.mean() / (latent_distance(z, z.roll(1, 0)).mean() + 1e-6)
-    if margin is None: return d.mean()
-    return F.relu(d - latent_distance(z, z.roll(1, 0)) + margin).mean()
+def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor) -> torch.Tensor:
+    "L_s (Eq. 3): the RMS-normalised distance between Z and Z' of the transformed crop, averaged over the batch."
+    return latent_distance(z, z_transformed).mean()

@@ -129,8 +129,11 @@ def _model(self: Trainer, stage: int) -> CDPose:
     return CDPose(self.cfg.model)
 @patch
 def _loss_cfg(self: Trainer, stage: int) -> LossConfig:
-    "Stage 1 trains the heatmap term L_h1 alone (and L_s with `stage1_ls`); stage 2 the whole of Eq. 11 with lambda_t L_t."
-    return self.cfg.loss if stage == 2 else replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_h2=0.0, lambda_s=self.cfg.loss.lambda_s if self.cfg.stage1_ls else 0.0)
+    "Stage 1 trains the heatmap term L_h1 alone (L_s and any extra terms too with `stage1_ls`); stage 2 all of Eq. 11 with lambda_t L_t."
+    if stage == 2: return self.cfg.loss
+    keep = self.cfg.stage1_ls
+    return replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_h2=0.0, lambda_s=self.cfg.loss.lambda_s if keep else 0.0,
+                   terms=dict(self.cfg.loss.terms) if keep else {})
 
 @patch
 def _import_release(self: Trainer) -> dict | None:
