@@ -13,11 +13,12 @@ import pandas as pd
 from .data import atomic_file, write_json_atomic
 
 # %% auto #0
-__all__ = ['SEED_SUFFIX', 'REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'reported_numbers',
-           'ExperimentError', 'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class',
-           'write_index', 'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread',
-           'ablation_table', 'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes',
-           'make_rehearsal_site', 'experiment_site', 'train_runs']
+__all__ = ['BENCHMARKS', 'WRITTEN_ENV', 'INDEX_INTRO', 'BENCHMARKS_INTRO', 'SEED_SUFFIX', 'REHEARSAL_SYNTH',
+           'REHEARSAL_OVERRIDES', 'run_label', 'write_table', 'write_figure', 'reported_numbers', 'ExperimentError',
+           'experiment_notebooks', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class',
+           'recording_tables', 'tool_run', 'written_tables', 'write_index', 'row_results', 'final_result',
+           'evaluation_label', 'seed_rows', 'seed_spread', 'ablation_table', 'spread_note', 'budget_note',
+           'profile_label', 'dataset_label', 'table_notes', 'make_rehearsal_site', 'experiment_site', 'train_runs']
 
 # %% ../nbs/13_tables.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
@@ -28,8 +29,16 @@ def run_label(profile: str, data: str, seed: int | str, device: str, commit: str
             "device": device, "machine": f"{fp['cpu']} ({fp['cpu_capability']}, {fp['threads']} threads, oneDNN {fp['onednn'] or '-'}, "
             f"torch {fp['torch']})", "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
 
+BENCHMARKS = "benchmarks"          # the benchmark tables' folder inside an output folder (it has its own index)
+WRITTEN_ENV = "CDPOSE_WRITTEN"     # names the ledger of the run in progress (`recording_tables`)
+
+def _record_written(path: Path) -> None:
+    "Append `path` to the ledger of the run in progress (the file $CDPOSE_WRITTEN names), if there is one."
+    if ledger := os.environ.get(WRITTEN_ENV):
+        with open(ledger, "a") as f: f.write(f"{Path(path).resolve()}\n")
+
 def write_table(df: pd.DataFrame, name: str, out_dir: str | Path, title: str, label: dict, notes: str = "") -> Path:
-    "Write `df` as `out_dir/name.md` (title, label, table, notes) and `out_dir/name.csv`."
+    "Write `df` as `out_dir/name.md` (title, label, table, notes), `out_dir/name.csv` and the label; recorded in the run's ledger."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / f"{name}.csv", index=False)
     lab = ", ".join(f"{k}: {v}" for k, v in label.items())
@@ -37,7 +46,15 @@ def write_table(df: pd.DataFrame, name: str, out_dir: str | Path, title: str, la
     if notes: md += f"\n{notes.strip()}\n"
     (out / f"{name}.md").write_text(md)
     (out / f"{name}.label.json").write_text(json.dumps(label, indent=1))
+    _record_written(out / f"{name}.md")
     return out / f"{name}.md"
+
+def write_figure(fig, name: str, out_dir: str | Path, **savefig) -> Path:
+    "Save the matplotlib figure `fig` as `out_dir/name.png` (`savefig`: its options, e.g. dpi); recorded in the run's ledger."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / f"{name}.png", **savefig)
+    _record_written(out / f"{name}.png")
+    return out / f"{name}.png"
 
 def reported_numbers(kind: str = "tables") -> pd.DataFrame:
     "The paper's reported numbers shipped with cdpose (`tables`: Tables 1-3; `ablations`: Tables 4-6), each row with its `source`."
@@ -99,17 +116,19 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
         t0 = time.time()
         if progress: print(f"[{i}/{len(todo)}] {nb.name} ({profile}): running", file=sys.stderr, flush=True)
         entry = {"notebook": nb.name, "executed": str((out / "executed" / nb.name).relative_to(out)), "commit": manifest["commit"]}
+        wrote = []                         # what the notebook wrote (write_table, write_figure), also when it fails part-way
         try:
-            with _kernel_env():
-                pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=params, kernel_name="python3", language="python",
-                                    progress_bar=False, cwd=str(nb_dir.parent.parent), kernel_manager_class=kernel_manager_class(), **shown)
-            entry.update(status="ok", wall_s=round(time.time() - t0, 1))
+            with _kernel_env(), recording_tables() as written:
+                try: pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=params, kernel_name="python3", language="python",
+                                         progress_bar=False, cwd=str(nb_dir.parent.parent), kernel_manager_class=kernel_manager_class(), **shown)
+                finally: wrote[:] = written(out)
+            entry.update(status="ok", wall_s=round(time.time() - t0, 1), tables=wrote)
         except KeyboardInterrupt:          # killed: the notebook's earlier entry (if any) stays, the manifest says the run was interrupted
             manifest["wall_s"] = round(time.time() - t_all, 1); manifest["interrupted_in"] = nb.name
             save("interrupted")
             raise
         except pm.PapermillExecutionError as e:
-            entry.update(status="failed", wall_s=round(time.time() - t0, 1), error=f"cell {e.exec_count}: {e.ename}: {e.evalue}")
+            entry.update(status="failed", wall_s=round(time.time() - t0, 1), error=f"cell {e.exec_count}: {e.ename}: {e.evalue}", tables=wrote)
             manifest["notebooks"].append(entry); manifest["wall_s"] = round(time.time() - t_all, 1)
             save("failed")
             raise ExperimentError(f"{nb.name}: cell {e.exec_count} failed: {e.ename}: {e.evalue} "
@@ -170,18 +189,73 @@ def _kernel_env():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
 
+# %% ../nbs/13_tables.ipynb #b91adeaf
+@contextlib.contextmanager
+def recording_tables():
+    """Within the block, every file `write_table` and `write_figure` write, in this process or in its children (papermill's kernels),
+    is recorded; yields `written(base)`: those files so far, in order, as paths relative to `base` (files outside it left out)."""
+    fd, ledger = tempfile.mkstemp(prefix="cdpose-written-", suffix=".txt"); os.close(fd)
+    saved = os.environ.get(WRITTEN_ENV); os.environ[WRITTEN_ENV] = ledger
+    def written(base: str | Path) -> list[str]:
+        base = Path(base).resolve()
+        files = dict.fromkeys(Path(l) for l in Path(ledger).read_text().splitlines() if l)
+        return [p.relative_to(base).as_posix() for p in files if p.is_relative_to(base)]
+    try: yield written
+    finally:
+        if saved is None: os.environ.pop(WRITTEN_ENV, None)
+        else: os.environ[WRITTEN_ENV] = saved
+        with contextlib.suppress(OSError): os.unlink(ledger)
+
+@contextlib.contextmanager
+def tool_run(tables_dir: str | Path, name: str, label: dict, folder: str = BENCHMARKS):
+    """A tool's run outside `cdpose tables`: yields the folder its tables go to (`tables_dir/folder`); when the block ends, what it
+    wrote there is recorded in `manifest_<name>.json` beside them (replacing the tool's earlier record, with `label`), and the indexes
+    of `tables_dir` are rewritten."""
+    out = Path(tables_dir) / folder
+    with recording_tables() as written:
+        yield out
+        tables = written(out)
+    write_json_atomic(out / f"manifest_{name}.json", {**label, "tool": name, "tables": tables}, indent=1)
+    write_index(tables_dir)
+
+def written_tables(tables_dir: str | Path) -> list[Path]:
+    """The files the manifests of `tables_dir` (`manifest_*.json` there and in its benchmarks/ folder) record as written and that are
+    still there, as paths relative to `tables_dir`."""
+    top, found = Path(tables_dir), set()
+    for m in [*sorted(top.glob("manifest_*.json")), *sorted((top / BENCHMARKS).glob("manifest_*.json"))]:
+        man = _read_manifest(m)
+        for f in [*man.get("tables", []), *(f for e in man.get("notebooks", []) for f in e.get("tables", []))]:
+            p = Path(os.path.normpath(m.relative_to(top).parent / f))
+            if not p.is_absolute() and (top / p).is_file(): found.add(p)
+    return sorted(found)
+
+INDEX_INTRO = ("Regenerate with `cdpose tables --profile PROFILE` (see the repository README). Each table shows the paper's reported rows "
+               "beside ours and says which profile, data, seed, commit and device produced ours.")
+BENCHMARKS_INTRO = ("Speed, memory and cost: the benchmark notebooks of `cdpose tables` (`nbs/experiments/9*_benchmark_*`) write their "
+                    "tables here, and so do `tools/gpu_check.sh` (on a GPU) and `tools/lt_levels_bench.py`. Each table says which profile, "
+                    "data, seed, commit, device and machine produced it.")
+
+def _listing(folder: Path, names: list[str], title: str, intro: str) -> list[str]:
+    "An index's lines: `title`, `intro`, and a row per table (its title and label) and per figure of `names`, files of `folder`."
+    lines = [f"# {title}", "", intro, "", "| file | title | profile | data | commit | generated |", "|---|---|---|---|---|---|"]
+    for name in sorted(n for n in names if n.endswith(".md")):
+        lab = folder / f"{name[:-3]}.label.json"
+        lab = json.loads(lab.read_text()) if lab.exists() else {}
+        title = (folder / name).read_text().splitlines()[0].lstrip("# ")
+        lines.append(f"| [{name}]({name}) | {title} | {lab.get('profile', '')} | {lab.get('data', '')} | {lab.get('commit', '')} | {lab.get('generated', '')} |")
+    lines += [f"| [{n}]({n}) | figure | | | | |" for n in sorted(n for n in names if n.endswith(".png"))]
+    return lines
+
 def write_index(out_dir: str | Path) -> Path:
-    "`out_dir/README.md`: every table and figure present, with the label of the run that produced it."
+    """`out_dir/README.md` (the paper's tables and figures) and `out_dir/benchmarks/README.md` (the benchmarks): what the runs recorded
+    in the manifests wrote and is still there, each with the label of the run that produced it."""
     out = Path(out_dir)
-    lines = ["# Generated tables", "", "Regenerate with `cdpose tables --profile PROFILE` (see the repository README). Each table "
-             "shows the paper's reported rows beside ours and says which profile, data, seed, commit and device produced ours.", "",
-             "| file | title | profile | data | commit | generated |", "|---|---|---|---|---|---|"]
-    for md in sorted(out.glob("*.md")):
-        if md.name == "README.md": continue
-        lab = json.loads((out / f"{md.stem}.label.json").read_text()) if (out / f"{md.stem}.label.json").exists() else {}
-        title = md.read_text().splitlines()[0].lstrip("# ")
-        lines.append(f"| [{md.name}]({md.name}) | {title} | {lab.get('profile', '')} | {lab.get('data', '')} | {lab.get('commit', '')} | {lab.get('generated', '')} |")
-    for png in sorted(out.glob("*.png")): lines.append(f"| [{png.name}]({png.name}) | figure | | | | |")
+    files = written_tables(out)
+    bench = [f.name for f in files if f.parent == Path(BENCHMARKS)]
+    lines = _listing(out, [f.name for f in files if f.parent == Path(".")], "Generated tables", INDEX_INTRO)
+    if bench or (out / BENCHMARKS / "README.md").exists():
+        (out / BENCHMARKS / "README.md").write_text("\n".join(_listing(out / BENCHMARKS, bench, "Benchmarks", BENCHMARKS_INTRO)) + "\n")
+        lines += ["", f"Benchmarks (speed, memory, the GPU check) have their own index: [{BENCHMARKS}/README.md]({BENCHMARKS}/README.md)."]
     (out / "README.md").write_text("\n".join(lines) + "\n")
     return out / "README.md"
 

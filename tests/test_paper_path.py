@@ -105,7 +105,7 @@ def test_rehearsal_of_the_paper_path(tmp_path):
     man = json.loads((out / "manifest_paper.json").read_text())
     assert [n["status"] for n in man["notebooks"]] == ["ok"] * len(list((ROOT / "nbs" / "experiments").glob("*.ipynb")))
     site = runs / "site"
-    for name in ("table1", "table2", "table3", "table4", "table5", "table6", "benchmark_training_result", "benchmark_inference"):
+    for name in ("table1", "table2", "table3", "table4", "table5", "table6", "benchmarks/benchmark_training_result", "benchmarks/benchmark_inference"):
         assert "rehearsal" in (out / f"{name}.md").read_text(), name
     assert (out / "figure3.png").stat().st_size > 10000
     for name in ("table5", "table6"):
@@ -132,13 +132,16 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     env = dict(os.environ, GPU_CHECK_OUT=str(tmp_path / "out"), GPU_CHECK_WORK=str(tmp_path / "work"), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     r = subprocess.run(["bash", str(ROOT / "tools" / "gpu_check.sh"), "--toy"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
-    md = (tmp_path / "out" / "benchmark_gpu.md").read_text()
+    bench = tmp_path / "out" / "benchmarks"          # GPU_CHECK_OUT is the tables folder; the GPU check's tables go to its benchmarks/
+    md = (bench / "benchmark_gpu.md").read_text()
     assert "hrnet_w18_small" in md and "vit_tiny" in md and "gloo" in md and "toy" in md
-    inf = (tmp_path / "out" / "benchmark_gpu_inference.csv").read_text()
+    inf = (bench / "benchmark_gpu_inference.csv").read_text()
     assert "streaming, full model" in inf and "single-frame baseline" in inf
-    bd = (tmp_path / "out" / "benchmark_gpu_breakdown.csv").read_text()
+    bd = (bench / "benchmark_gpu_breakdown.csv").read_text()
     for part in ("backbone", "L_s (second pass", "L_t (top-8)", "L_t (top-64)", "L_t (exact)", "fusion", "whole step without L_t"):
         assert part in bd, part
+    assert json.loads((bench / "manifest_gpu_check.json").read_text())["tables"] == ["benchmark_gpu.md", "benchmark_gpu_breakdown.md", "benchmark_gpu_inference.md"]
+    assert "[benchmark_gpu_inference.md](benchmark_gpu_inference.md)" in (bench / "README.md").read_text()
 
 def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tmp_path):
     "The detection files DCPose and mmpose distribute cover a whole split: predict takes the video's records from it."

@@ -1,6 +1,9 @@
 """The GPU check's measurements (run by tools/gpu_check.sh): paper-size training throughput and peak memory
 under torchrun (NCCL on GPUs, gloo on CPU), and streaming video inference against the single-frame baseline.
-`--toy` shrinks every model so that the same code runs on a CPU in seconds (tests/test_gpu_check.py)."""
+`table` writes benchmark_gpu.md, benchmark_gpu_breakdown.md and benchmark_gpu_inference.md into the benchmarks/ folder of
+`--out` (default paper_tables, so paper_tables/benchmarks/), records them there in manifest_gpu_check.json and rewrites the
+indexes (cdpose.tables.tool_run). `--toy` shrinks every model so that the same code runs on a CPU in seconds
+(tests/test_paper_path.py::test_gpu_check_runs_at_toy_size_on_cpu)."""
 import argparse, json, os, time
 from dataclasses import replace
 from pathlib import Path
@@ -104,24 +107,25 @@ def infer(args):
 
 def table(args):
     import pandas as pd
-    from cdpose.tables import run_label, write_table
+    from cdpose.tables import run_label, tool_run, write_table
     work = Path(args.work)
     read = lambda name: json.loads((work / name).read_text()) if (work / name).exists() else None   # a job that failed or ran out of time writes no table
     train_rows = [json.loads(p.read_text()) for p in sorted(work.glob("train_*.json"))]
     infer_rows, bd = read("infer.json"), read("breakdown.json")
     dev = "cpu (toy sizes)" if args.toy else torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     label = run_label("paper" if not args.toy else "toy (CPU test of the GPU check; numbers mean nothing)", "SynthPoseTrack clips (generated)", 0, dev)
-    if train_rows: write_table(pd.DataFrame(train_rows), "benchmark_gpu", args.out, "GPU check: paper-size training throughput and memory", label,
-                notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
-                      "backward and AdamW. bf16 autocast; HRNet-W48 with SyncBatchNorm across processes.")
-    if bd: write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", args.out, "GPU check: where a paper-size training step's time goes",
-                label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
-                             "timed alone, forward and backward, on the inputs of the same batch (fastest of the timed calls after a "
-                             "warm-up); the whole steps include AdamW. L_t rows: the default form (levels-16: every pair of 64x48 positions, "
-                             "PD's values on 16 thresholds), then levels-8 and -32, top-k at several k, and the exact double sum (05_trajectory).")
-    if infer_rows: write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", args.out, "GPU check: streaming inference against the single-frame baseline",
-                label, notes=f"One generated video of {args.frames} frames, every frame annotated, untrained weights (time does not depend on them), "
-                             "frames in memory, batches of 64 crops, after a warm-up.")
+    with tool_run(args.out, "gpu_check", label) as out:      # out: the benchmarks/ folder of --out
+        if train_rows: write_table(pd.DataFrame(train_rows), "benchmark_gpu", out, "GPU check: paper-size training throughput and memory", label,
+                    notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
+                          "backward and AdamW. bf16 autocast; HRNet-W48 with SyncBatchNorm across processes.")
+        if bd: write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", out, "GPU check: where a paper-size training step's time goes",
+                    label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
+                                 "timed alone, forward and backward, on the inputs of the same batch (fastest of the timed calls after a "
+                                 "warm-up); the whole steps include AdamW. L_t rows: the default form (levels-16: every pair of 64x48 positions, "
+                                 "PD's values on 16 thresholds), then levels-8 and -32, top-k at several k, and the exact double sum (05_trajectory).")
+        if infer_rows: write_table(pd.DataFrame(infer_rows), "benchmark_gpu_inference", out, "GPU check: streaming inference against the single-frame baseline",
+                    label, notes=f"One generated video of {args.frames} frames, every frame annotated, untrained weights (time does not depend on them), "
+                                 "frames in memory, batches of 64 crops, after a warm-up.")
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
@@ -131,6 +135,6 @@ if __name__ == "__main__":
     p.add_argument("--steps", type=int, default=10); p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--frames", type=int, default=60)
     p.add_argument("--toy", action="store_true")
-    p.add_argument("--work", default="runs/gpu_check"); p.add_argument("--out", default="paper_tables")
+    p.add_argument("--work", default="runs/gpu_check"); p.add_argument("--out", default="paper_tables", help="tables folder: the tables go to its benchmarks/")
     a = p.parse_args()
     {"train": train, "breakdown": breakdown, "infer": infer, "table": table}[a.job](a)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check of the paper path: paper-size training (ViT-B, and HRNet-W48 with SyncBatchNorm) under
 # torchrun with NCCL at batch 32 in bf16, and streaming inference against the single-frame baseline;
-# writes paper_tables/benchmark_gpu.md, benchmark_gpu_breakdown.md and benchmark_gpu_inference.md. About 3-5 minutes on one H100.
+# writes paper_tables/benchmarks/benchmark_gpu.md, benchmark_gpu_breakdown.md and benchmark_gpu_inference.md (recorded in
+# paper_tables/benchmarks/manifest_gpu_check.json, listed in paper_tables/benchmarks/README.md). About 3-5 minutes on one H100.
+# GPU_CHECK_OUT: the tables folder (default paper_tables; the tables go to its benchmarks/); GPU_CHECK_WORK: the work folder.
 #   tools/gpu_check.sh            on a CUDA machine (all visible GPUs)
 #   tools/gpu_check.sh --toy      anywhere: toy sizes on the CPU (what the tests run)
 set -euo pipefail
@@ -17,4 +19,4 @@ done
 python tools/gpu_bench.py breakdown $STEPS $TOY --work "$WORK"
 python tools/gpu_bench.py infer --frames "$FRAMES" $TOY --work "$WORK"
 python tools/gpu_bench.py table $TOY --work "$WORK" --out "$OUT" --frames "$FRAMES"
-echo "GPU check written to $OUT/benchmark_gpu.md, $OUT/benchmark_gpu_breakdown.md and $OUT/benchmark_gpu_inference.md"
+echo "GPU check written to $OUT/benchmarks/benchmark_gpu.md, $OUT/benchmarks/benchmark_gpu_breakdown.md and $OUT/benchmarks/benchmark_gpu_inference.md"

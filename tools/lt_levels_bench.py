@@ -2,7 +2,9 @@
 forward and backward: each frame coded once per clip (what `tpdi_loss` does) against each frame pair coded on its
 own, with the product of probabilities and codes in float32 and in bfloat16 (the default). Compares each product
 with the exact double sum on two frame pairs. Prints one JSON line; `table` writes those lines as
-paper_tables/benchmark_lt_levels.md.
+benchmark_lt_levels.md in the benchmarks/ folder of `--out` (default paper_tables, so paper_tables/benchmarks/), records it
+there in manifest_lt_levels.json and rewrites the indexes (cdpose.tables.tool_run). The committed lines are in
+paper_tables/benchmarks/lt_levels/.
     python tools/lt_levels_bench.py time [--device cuda] [--clips 32] [--levels 16] >> lt.jsonl
     python tools/lt_levels_bench.py table --json lt.jsonl --out paper_tables [--commit C]"""
 import argparse, json, time
@@ -49,7 +51,7 @@ def main(device: str, clips: int, levels: int, reps: int = 10) -> dict:
 def table(lines: list[dict], out: str, commit: str | None) -> None:
     "One row per device, product and coding."
     import pandas as pd
-    from cdpose.tables import run_label, write_table
+    from cdpose.tables import run_label, tool_run, write_table
     rows = []
     for r in lines:
         for dtype in ("float32", "bfloat16"):
@@ -60,15 +62,16 @@ def table(lines: list[dict], out: str, commit: str | None) -> None:
                              "1 - gradient cosine vs exact (x 1e-3)": 1e3 * (1 - r[f"{dtype}, grad cosine vs exact"])})
     label = run_label("paper sizes", "generated clips (tools/lt_levels_bench.py)", 0, ", ".join(dict.fromkeys(r["device"] for r in lines)), commit)
     label["machine"] = "; ".join(dict.fromkeys(f'{r["device"]}: {r["machine"]}' for r in lines))
-    write_table(pd.DataFrame(rows), "benchmark_lt_levels", out, "L_t's levels form at the paper's size: codes per clip or per pair, float32 or bfloat16 product", label,
-                notes="64x48 heatmaps, 17 joints, 256x192 crops, clips of 5 frames (T = 2, 4 frame pairs each), forward and backward of E "
-                      "for every pair, median of 10 after 2 warm-ups. 'frames coded once per clip' is what tpdi_loss does "
-                      "(expected_difference_levels_clip); 'each pair coded' gives each pair its own levels and codes its two frames (float32 and "
-                      "each pair coded: the default form until commit 85fbdf6). Errors "
-                      "and cosines against the exact double sum on two other frame pairs (errors depend on the levels, not on the coding). "
-                      "The whole training step's share is in benchmark_gpu_breakdown.md and benchmark_training_breakdown.md. The JSON lines "
-                      "are in paper_tables/lt_levels/ (the H200's was timed at commit 78431a4: the device machine's git copy "
-                      "named an older commit, but cdpose/trajectory.py's SHA-256 there matched 78431a4's).")
+    with tool_run(out, "lt_levels", label) as bench:        # bench: the benchmarks/ folder of out
+        write_table(pd.DataFrame(rows), "benchmark_lt_levels", bench, "L_t's levels form at the paper's size: codes per clip or per pair, float32 or bfloat16 product", label,
+                    notes="64x48 heatmaps, 17 joints, 256x192 crops, clips of 5 frames (T = 2, 4 frame pairs each), forward and backward of E "
+                          "for every pair, median of 10 after 2 warm-ups. 'frames coded once per clip' is what tpdi_loss does "
+                          "(expected_difference_levels_clip); 'each pair coded' gives each pair its own levels and codes its two frames (float32 and "
+                          "each pair coded: the default form until commit 85fbdf6). Errors "
+                          "and cosines against the exact double sum on two other frame pairs (errors depend on the levels, not on the coding). "
+                          "The whole training step's share is in benchmark_gpu_breakdown.md and benchmark_training_breakdown.md. The JSON lines "
+                          "are in paper_tables/benchmarks/lt_levels/ (the H200's was timed at commit 78431a4: the device machine's git copy "
+                          "named an older commit, but cdpose/trajectory.py's SHA-256 there matched 78431a4's).")
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
@@ -77,7 +80,7 @@ if __name__ == "__main__":
     p.add_argument("--clips", type=int, default=32)
     p.add_argument("--levels", type=int, default=16)
     p.add_argument("--json", nargs="*", default=[])
-    p.add_argument("--out", default="paper_tables")
+    p.add_argument("--out", default="paper_tables", help="tables folder: the table goes to its benchmarks/")
     p.add_argument("--commit", default="")
     a = p.parse_args()
     if a.job == "table":
