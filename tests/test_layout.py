@@ -59,3 +59,19 @@ def test_modules_and_exported_cells_are_small():
         marks = [i for i, l in enumerate(lines) if l.startswith("# %%")] + [len(lines)]
         cells += [f"{p.name}:{a + 1} ({lines[a]}): {b - a - 1} lines" for a, b in zip(marks, marks[1:]) if b - a - 1 > 60]
     assert not big and not cells, big + cells
+
+def test_the_core_never_imports_the_research_wing():
+    "research/ plugs into the core through its registries; no module of cdpose/ imports research/, at the top or inside a function."
+    found = []
+    for p in sorted((ROOT / "cdpose").glob("*.py")):
+        for n in ast.walk(ast.parse(p.read_text())):
+            names = [n.module or ""] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names] if isinstance(n, ast.Import) else []
+            found += [f"{p.name}:{n.lineno} imports {m}" for m in names if m.split(".")[0] == "research"]
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("research."):
+                found.append(f"{p.name}:{n.lineno} names {n.value!r}")     # importlib.import_module("research....")
+    assert not found, found
+
+def test_every_module_has_a_docstring():
+    "Each module of cdpose/ opens with its docstring (nbdev writes the notebook's title quote there)."
+    missing = [p.name for p in sorted((ROOT / "cdpose").glob("*.py")) if not p.name.startswith("_") and not ast.get_docstring(ast.parse(p.read_text()))]
+    assert not missing, missing

@@ -1,40 +1,48 @@
 """L_s variants trained as Table 6 rows and read by the invariance probe (issue 15: can L_s make Z position-invariant?).
+Run from the repository root as `python -m research.invariance.ls_variants JOB ...`; importing the package registers the study's
+options (research/invariance/modules.py, terms.py). Tables and run records live in research/invariance/tables/. Records made
+before the core's registries name the study's options as the LossConfig / SemanticConfig fields they were then (terms.py maps them).
 Each variant is the smoke profile's full-model row: stage 2 from a given stage-1 checkpoint, on SynthPoseTrack, then
-`cdpose.invariance.invariance_probe` on 400 validation keyframe crops. The committed table (paper_tables/invariance_ls_variants.md,
+`cdpose.invariance.invariance_probe` on 400 validation keyframe crops. The committed table (research/invariance/tables/invariance_ls_variants.md,
 its runs' records in invariance_ls_variants_runs.json) came from these steps on one NVIDIA H200, run by an earlier copy of this script:
-  python tools/ls_variants.py train --stage1 RUN/pt18/stage1/checkpoints/stage1.pt --device cuda --work W   (about 4 minutes there)
-  python tools/ls_variants.py table --work W --out paper_tables --device-name "NVIDIA H200"   (W/variants.json: the runs' records)
+  python -m research.invariance.ls_variants train --stage1 RUN/pt18/stage1/checkpoints/stage1.pt --device cuda --work W   (about 4 minutes there)
+  python -m research.invariance.ls_variants table --work W --out paper_tables --device-name "NVIDIA H200"   (W/variants.json: the runs' records)
 The CPU tables (invariance_s_variants, table6_invariant_design) come from `train --variants SET` on this project's 2-core machine;
 table6_invariant_design_long from `train --variants table6_long` then `table6_long_strong` into one W on one H200 (about 90 s a row),
 then `table --variants table6_long --device-name "NVIDIA H200" --machine HOST`; table6_invariant_design_from_stage1 from
 `train --variants table6_from_stage1` on this CPU (both stages from scratch, 18-25 minutes a row), then `table --variants table6_from_stage1`.
 invariance_canonical from `train --variants canonical_a` and `canonical_b` side by side on this CPU (two --work folders, 8 minutes a
-row; their records merged in paper_tables/invariance_canonical_runs.json), then `table --variants canonical`.
+row; their records merged in research/invariance/tables/invariance_canonical_runs.json), then `table --variants canonical`.
 invariance_warm_es and table6_warm_design: `es_fit --target box --steps 12000 --graft G/pt18/stage1/checkpoints/stage1.pt` (and
 --stage1 seed 1's stage 1 with --graft G/pt18/stage1_seed1/...; 5 minutes each), then `train --variants warm_a`, `warm_b`,
 `warm_invariant_a/b`, `table6_warm_a/b`, `table6_warm_strong_a/b` two at a time (--stage1 the graft for rows with S, the tables'
-stage 1 for Z only; 17 minutes a row), then `table --variants warm --reference paper_tables/invariance_frame_anchor_long_runs.json`
+stage 1 for Z only; 17 minutes a row), then `table --variants warm --reference research/invariance/tables/invariance_frame_anchor_long_runs.json`
 and `table --variants table6_warm`; invariance_s_identity from `s_identity --run RUN...` on those runs.
 """
 import argparse, json, time
 from pathlib import Path
 
-CONTRASTIVE = ["loss.ls_margin=0.1", "loss.lambda_s=0.1", "loss.ls_translation=0.15"]
+import torch
+
+from cdpose.semantic import IDENTITY_AFFINE
+import research.invariance  # noqa: F401  (registers the study's options)
+
+CONTRASTIVE = ["loss.lambda_s=0", "loss.terms.s_contrastive=0.1", "loss.ls_translation=0.15"]   # L_s replaced by its contrastive form (terms.py)
 
 VARIANTS = {   # name -> (--set overrides of the smoke profile on top of seed 0 and the given stage 1, weight of the S-equivariance term)
     "paper L_s (reference), 0.4 epochs": (["stage2.epochs=0.4"], 0.0),
-    "contrastive L_s, lambda_s 0.01, 0.4 epochs": (["stage2.epochs=0.4", *CONTRASTIVE[:1], "loss.lambda_s=0.01", CONTRASTIVE[2]], 0.0),
+    "contrastive L_s, lambda_s 0.01, 0.4 epochs": (["stage2.epochs=0.4", CONTRASTIVE[0], "loss.terms.s_contrastive=0.01", CONTRASTIVE[2]], 0.0),
     "contrastive L_s, lambda_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", *CONTRASTIVE], 0.0),
-    "contrastive L_s, lambda_s 1, 0.4 epochs": (["stage2.epochs=0.4", *CONTRASTIVE[:1], "loss.lambda_s=1.0", CONTRASTIVE[2]], 0.0),
-    "contrastive L_s without translation, lambda_s 1, 0.4 epochs": (["stage2.epochs=0.4", *CONTRASTIVE[:1], "loss.lambda_s=1.0"], 0.0),
+    "contrastive L_s, lambda_s 1, 0.4 epochs": (["stage2.epochs=0.4", CONTRASTIVE[0], "loss.terms.s_contrastive=1.0", CONTRASTIVE[2]], 0.0),
+    "contrastive L_s without translation, lambda_s 1, 0.4 epochs": (["stage2.epochs=0.4", CONTRASTIVE[0], "loss.terms.s_contrastive=1.0"], 0.0),
     "paper L_s (reference), 2 epochs": (["stage2.epochs=2"], 0.0),
     "contrastive L_s, lambda_s 0.1, 2 epochs": (["stage2.epochs=2", *CONTRASTIVE], 0.0),
-    "contrastive L_s, lambda_s 1, 2 epochs": (["stage2.epochs=2", *CONTRASTIVE[:1], "loss.lambda_s=1.0", CONTRASTIVE[2]], 0.0),
+    "contrastive L_s, lambda_s 1, 2 epochs": (["stage2.epochs=2", CONTRASTIVE[0], "loss.terms.s_contrastive=1.0", CONTRASTIVE[2]], 0.0),
     "S-equivariance 10, paper L_s, 0.4 epochs": (["stage2.epochs=0.4"], 10.0),
     "S-equivariance 10, contrastive L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", *CONTRASTIVE], 10.0),
     "S-equivariance 10, contrastive L_s 0.1, 2 epochs": (["stage2.epochs=2", *CONTRASTIVE], 10.0)}
 
-MOVED = ["loss.lambda_hs=1.0", "loss.ls_translation=0.15"]   # L_h on the transformed copy too (LossConfig.lambda_hs), its transforms translating
+MOVED = ["loss.terms.hs=1.0", "loss.ls_translation=0.15"]   # L_h on the transformed copy too (term hs), its transforms translating
 
 ANCHORED = {   # trained on this machine's CPU: the transformed copy's heatmaps supervised, so a Z held to Z' leaves the transform to S
     "L_h on the moved copy, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", *MOVED], 0.0),
@@ -51,7 +59,7 @@ CENTROID = {   # trained on this machine's CPU: an E_S that can read position, w
     "E_S centroids, L_h on the moved copy, contrastive L_s 0.1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, *CONTRASTIVE[:2]], 0.0),
     "E_S centroids, L_h on the moved copy, paper L_s 1, 0.4 epochs": (["stage2.epochs=0.4", CENTROIDS, *MOVED, "loss.lambda_s=1.0"], 0.0)}
 
-SWAP = [*MOVED, "loss.hs_original_z=True"]   # the moved copy's heatmaps decoded from the original's Z and the copy's S
+SWAP = ["loss.terms.hs_swapped=1.0", "loss.ls_translation=0.15"]   # the moved copy's heatmaps decoded from the original's Z and the copy's S
 
 SWAPPED = {   # trained on this machine's CPU: only S' can place the moved copy's heatmaps
     "A(D(Z), S') on the moved copy, paper L_s 1e-3, 0.4 epochs": (["stage2.epochs=0.4", *SWAP], 0.0),
@@ -62,8 +70,8 @@ SWAPPED_LONG = {   # the same at the full model's budget: 0.4 epochs are 57 step
     "A(D(Z), S') on the moved copy, paper L_s 1e-3, 2 epochs": (["stage2.epochs=2", *SWAP], 0.0),
     "A(D(Z), S') on the moved copy, E_S centroids, paper L_s 1e-3, 2 epochs": (["stage2.epochs=2", CENTROIDS, *SWAP], 0.0)}
 
-REL = ["loss.ls_relative=True", "loss.lambda_s=0.1"]
-STHETA = "loss.lambda_stheta=0.1"
+REL = ["loss.lambda_s=0", "loss.terms.s_relative=0.1"]   # L_s relative to the distance between people
+STHETA = "loss.terms.stheta=0.1"
 
 SWAPPED_PLUS = {   # 2 epochs: A(D(Z), S') with a scale-blind L_s that can push Z to invariance, and S' held to sg(S) θ
     "A(D(Z), S'), relative L_s 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, *REL], 0.0),
@@ -74,13 +82,13 @@ SWAPPED_CENTROIDS = {   # 2 epochs: the same with the E_S that reads where its a
     "A(D(Z), S'), S' = sg(S) θ 0.1, E_S centroids, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, CENTROIDS], 0.0),
     "A(D(Z), S'), S' = sg(S) θ 0.1, E_S centroids, relative L_s 0.1, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, CENTROIDS, *REL], 0.0)}
 
-FIXED = "loss.ls_features_fixed=True"
+REL_FIXED = ["loss.lambda_s=0", "loss.terms.s_relative_fixed=0.1"]   # the relative L_s training E_Z alone, on fixed F
 
 SWAPPED_FIXED = {   # 2 epochs: L_s on E_Z alone (its features detached), so that making Z invariant cannot erase the position from F
-    "A(D(Z), S'), S' = sg(S) θ 0.1, relative L_s 0.1 on fixed F, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, *REL, FIXED], 0.0),
-    "A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": (["stage2.epochs=2", *SWAP, *REL, FIXED], 0.0)}
+    "A(D(Z), S'), S' = sg(S) θ 0.1, relative L_s 0.1 on fixed F, 2 epochs": (["stage2.epochs=2", *SWAP, STHETA, *REL_FIXED], 0.0),
+    "A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": (["stage2.epochs=2", *SWAP, *REL_FIXED], 0.0)}
 
-DESIGN = [*SWAP, STHETA, *REL, FIXED]   # the design the CPU runs above point to (07a_invariance)
+DESIGN = [*SWAP, STHETA, *REL_FIXED]   # the design the CPU runs above point to (07a_invariance)
 
 TABLE6_DESIGN = {   # Table 6's Z / S rows with that design, at the full model's 2 epochs (S does not learn in 57 steps), seeds 0 and 1
     f"design, {row}, seed {seed}": (["stage2.epochs=2", *DESIGN, f"seed={seed}", *(["model.semantic.use_S=False"] if row == "Z only" else [])], 0.0)
@@ -94,7 +102,7 @@ TABLE6_LONG = {   # the same four rows, seed 0, at 6 epochs of stage 2 (one NVID
     "paper's, Z and S, seed 0": ([f"stage2.epochs={LONG_EPOCHS}", "seed=0"], 0.0)}
 
 TABLE6_LONG_STRONG = {   # the design's two rows at 6 epochs with the relative L_s at lambda_s 1 (10x): more pressure on Z, now that S learns
-    name.replace("design", "design, lambda_s 1"): ([x.replace("loss.lambda_s=0.1", "loss.lambda_s=1.0") for x in sets], eq)
+    name.replace("design", "design, lambda_s 1"): ([x.replace("s_relative_fixed=0.1", "s_relative_fixed=1.0") for x in sets], eq)
     for name, (sets, eq) in TABLE6_LONG.items() if name.startswith("design")}
 
 TABLE6_FROM_STAGE1 = {   # the design's two rows with the design on from stage 1 (stage1_ls): 20 single-frame epochs for S to learn, seed 0
@@ -102,35 +110,35 @@ TABLE6_FROM_STAGE1 = {   # the design's two rows with the design on from stage 1
                                              *(["model.semantic.use_S=False"] if row == "Z only" else [])], 0.0)
     for row in ("Z and S", "Z only")}
 
-CANON = ["stage2.epochs=2", "model.semantic.canonical=True", "loss.ls_translation=0.15", "threads=1"]
+CANON = ["stage2.epochs=2", "model.semantic.space=canonical", "loss.ls_translation=0.15", "threads=1"]
 
 CANONICAL = {   # trained on this machine's CPU, two at a time on one thread each (as the smoke tables): E_Z reads F moved back by S^-1
     "canonical F, paper L_s 1e-3, 2 epochs": (CANON, 0.0),
     "canonical F, paper L_s 0.1, 2 epochs": ([*CANON, "loss.lambda_s=0.1"], 0.0),
-    "canonical F, relative L_s 0.1 on fixed F, 2 epochs": ([*CANON, *REL, FIXED], 0.0),
+    "canonical F, relative L_s 0.1 on fixed F, 2 epochs": ([*CANON, *REL_FIXED], 0.0),
     "canonical F, the design (07a), 2 epochs": ([*CANON, *DESIGN], 0.0)}
 
-FRAME = ["stage2.epochs=2", "loss.lambda_frame=1.0", "loss.frame_target=pose", "loss.ls_translation=0.15", "threads=1"]
+FRAME = ["stage2.epochs=2", "loss.terms.frame_pose=1.0", "loss.ls_translation=0.15", "threads=1"]
 
 FRAMED = {   # trained on this machine's CPU, two at a time on one thread each: S anchored to the pose's frame (LossConfig.lambda_frame)
     "S anchored to the pose frame 1, paper L_s 1e-3, 2 epochs": (FRAME, 0.0),
-    "S anchored to the pose frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*FRAME, *SWAP, *REL, FIXED], 0.0)}
+    "S anchored to the pose frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*FRAME, *SWAP, *REL_FIXED], 0.0)}
 
 FRAMED_CENTROIDS = {   # the same with the E_S that reads where its attention sits: S above did not learn the translation (R² ≈ 0)
     "S anchored to the pose frame 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME, CENTROIDS], 0.0),
-    "S anchored to the pose's position 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME, CENTROIDS, "loss.frame_radius=None"], 0.0)}
+    "S anchored to the pose's position 1, E_S centroids, paper L_s 1e-3, 2 epochs": ([*FRAME[:1], "loss.terms.frame_pose_position=1.0", *FRAME[2:], CENTROIDS], 0.0)}
 
 POSITIONS = "model.semantic.transform_pooling=positions"   # E_S pools its tokens by learned maps over positions, as E_Z does
 
 FRAMED_POSITIONS = {   # the anchor with an E_S that can weigh tokens by where they sit: centroids read only part of the translation
     "S anchored to the pose frame 1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME, POSITIONS], 0.0),
-    "S anchored to the pose frame 0.1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME, POSITIONS, "loss.lambda_frame=0.1"], 0.0)}
+    "S anchored to the pose frame 0.1, E_S position pooling, paper L_s 1e-3, 2 epochs": ([*FRAME[:1], "loss.terms.frame_pose=0.1", *FRAME[2:], POSITIONS], 0.0)}
 
-BOX = ["stage2.epochs=2", "loss.lambda_frame=1.0", "loss.frame_target=box", "loss.ls_translation=0.15", "threads=1"]
+BOX = ["stage2.epochs=2", "loss.terms.frame_box=1.0", "loss.ls_translation=0.15", "threads=1"]
 
 BOXED = {   # S anchored to the box's frame (the keyframe's crop_frame; the copy's, moved by θ): es_fit shows E_S can learn it, unlike pose_frame
     "S anchored to the box frame 1, paper L_s 1e-3, 2 epochs": (BOX, 0.0),
-    "S anchored to the box frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*BOX, *SWAP, *REL, FIXED], 0.0)}
+    "S anchored to the box frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*BOX, *SWAP, *REL_FIXED], 0.0)}
 
 BOXED_LONG = {   # 6 epochs (858 steps) on this CPU: es_fit's E_S learns the translation only past 300 steps; the paper's losses beside it
     "S anchored to the box frame 1, paper L_s 1e-3, 6 epochs": ([x.replace("stage2.epochs=2", "stage2.epochs=6") for x in BOX], 0.0),
@@ -139,19 +147,19 @@ BOXED_LONG = {   # 6 epochs (858 steps) on this CPU: es_fit's E_S learns the tra
 WARM = [x.replace("stage2.epochs=2", "stage2.epochs=6") for x in BOX]
 
 WARM_ES = {   # 6 epochs from a stage 1 whose E_S es_fit fitted to the box frame (12000 steps on frozen features): S reads the move from the start
-    "warm E_S, box frame 1, canonical F, paper L_s 1e-3, 6 epochs": ([*WARM, "model.semantic.canonical=True"], 0.0),
+    "warm E_S, box frame 1, canonical F, paper L_s 1e-3, 6 epochs": ([*WARM, "model.semantic.space=canonical"], 0.0),
     "warm E_S, box frame 1, paper L_s 1e-3, 6 epochs": (WARM, 0.0)}
 
 WARM_INVARIANT = {   # S now reads the move (warm_a/b): can a relative L_s on E_Z alone make Z invariant without the mAP falling? Beside its Z only row
-    "warm E_S, box frame 1, relative L_s 0.1 on fixed F, 6 epochs": ([*WARM, *REL, FIXED], 0.0),
-    "Z only, relative L_s 0.1 on fixed F, 6 epochs": (["stage2.epochs=6", "loss.ls_translation=0.15", "threads=1", *REL, FIXED, "model.semantic.use_S=False"], 0.0)}
+    "warm E_S, box frame 1, relative L_s 0.1 on fixed F, 6 epochs": ([*WARM, *REL_FIXED], 0.0),
+    "Z only, relative L_s 0.1 on fixed F, 6 epochs": (["stage2.epochs=6", "loss.ls_translation=0.15", "threads=1", *REL_FIXED, "model.semantic.use_S=False"], 0.0)}
 
 TABLE6_WARM = {   # Table 6's Z / S rows with the warm design, seeds 0 and 1, each from its seed's stage 1 (Z and S: with es_fit's E_S grafted in)
-    f"warm design, {row}, seed {seed}": (([*WARM, *REL, FIXED] if row == "Z and S" else list(WARM_INVARIANT.values())[1][0]) + [f"seed={seed}"], 0.0)
+    f"warm design, {row}, seed {seed}": (([*WARM, *REL_FIXED] if row == "Z and S" else list(WARM_INVARIANT.values())[1][0]) + [f"seed={seed}"], 0.0)
     for seed in (0, 1) for row in ("Z and S", "Z only")}
 
 TABLE6_WARM_STRONG = {   # the same two rows, seed 0, with 10 times the weight on the relative L_s: does Z only collapse when Z must be invariant?
-    name.replace("warm design", "warm design, lambda_s 1"): ([x.replace("loss.lambda_s=0.1", "loss.lambda_s=1.0") for x in sets], eq)
+    name.replace("warm design", "warm design, lambda_s 1"): ([x.replace("s_relative_fixed=0.1", "s_relative_fixed=1.0") for x in sets], eq)
     for name, (sets, eq) in TABLE6_WARM.items() if name.endswith("seed 0")}
 
 VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "swapped": SWAPPED,
@@ -169,25 +177,6 @@ VARIANT_SETS = {"gpu": VARIANTS, "anchored": ANCHORED, "centroids": CENTROID, "s
                 "warm": WARM_ES | WARM_INVARIANT, "table6_warm": TABLE6_WARM,
                 "table6_warm_a": dict(list(TABLE6_WARM.items())[0::2]), "table6_warm_b": dict(list(TABLE6_WARM.items())[1::2]),
                 "table6_warm_strong_a": dict(list(TABLE6_WARM_STRONG.items())[0::2]), "table6_warm_strong_b": dict(list(TABLE6_WARM_STRONG.items())[1::2])}
-
-def with_s_equivariance(weight: float):
-    """Training's loss plus `weight` x an S-equivariance term (an exploration here, not the paper's and not in the package):
-    S of a transformed keyframe crop must equal S composed with the transform, S' = S theta (3x3 homogeneous)."""
-    import torch
-    import cdpose.training as training
-    from cdpose.model import cdpose_loss
-    from cdpose.semantic import random_similarity, transform_images
-    h = lambda m: torch.cat([m, torch.tensor([0.0, 0.0, 1.0], device=m.device, dtype=m.dtype).expand(m.shape[0], 1, 3)], 1)
-    def loss(model, batch, out, cfg, generator=None):
-        terms = cdpose_loss(model, batch, out, cfg, generator)
-        if weight > 0 and out.get("S") is not None:
-            images = batch["images"]; B, Fr = images.shape[:2]; key = Fr // 2
-            theta = random_similarity(B, cfg.ls_rotation, cfg.ls_scale, None, images.device, 0.15)
-            s2 = model.frame_outputs(transform_images(images[:, key], theta))["S"].reshape(B, 2, 3).float()
-            target = (h(out["S"][:, key].float()) @ h(theta.float()))[:, :2]
-            terms["loss"] = terms["loss"] + weight * ((s2 - target) ** 2).mean()   # not a logged term: metrics.csv keeps its columns
-        return terms
-    training.cdpose_loss = loss
 
 def stage1_of(seed0: str, sets: list[str]) -> Path:
     "Seed 0's stage 1 (RUN/pt18/stage1/checkpoints/stage1.pt), or for a variant that sets seed=N, replicate N's (RUN/pt18/stage1_seedN/...)."
@@ -210,8 +199,8 @@ def train(a):
     for name, (sets, eq) in VARIANT_SETS[a.variants].items():
         if any(r["variant"] == name for r in res): continue
         if a.budget and time.time() - t0 > a.budget: print("budget spent before", name); break
-        with_s_equivariance(eq)
-        cfg = profile("smoke", ["seed=0", f"stage1_checkpoint={stage1_of(a.stage1, sets)}", f"num_workers={a.workers}", *sets])
+        equivariance = [f"loss.terms.s_equivariance={eq}"] if eq else []     # S' of the moved copy held to S θ (terms.py)
+        cfg = profile("smoke", ["seed=0", f"stage1_checkpoint={stage1_of(a.stage1, sets)}", f"num_workers={a.workers}", *sets, *equivariance])
         run, t = work / "runs" / "".join(c if c.isalnum() else "_" for c in name), time.time()
         Trainer(cfg, root, run, a.device, progress=False).run()
         m = json.loads((run / "manifest.json").read_text())
@@ -256,7 +245,7 @@ def table(a):
                       "the next person's by the margin; its transforms add translation up to ±0.15. R²: linear probe on held-out videos "
                       "(07a_invariance). Last column: L_s's distance to a transformed copy over the distance to another person (lower: more "
                       "invariant). S-equivariance rows (an exploration, not the paper's and not in the package): + 10 x the mean squared difference "
-                      "between S of a transformed crop and S composed with the transform. tools/ls_variants.py")
+                      "between S of a transformed crop and S composed with the transform. research/invariance/ls_variants.py")
 
 def s_table(a):
     "The CPU runs (every set but the H200's), from the variants.json of each --work, in that order."
@@ -275,7 +264,7 @@ def s_table(a):
                       "0.84). 'canonical F' = SemanticConfig.canonical (Z = E_Z(A(F, S^-1)), off by default, 04_semantic_space), with L_s's "
                       "transforms translating up to ±0.15; 'relative L_s on fixed F' = ls_relative, lambda_s 0.1, ls_features_fixed; 'the "
                       "design' = 07a's (A(D(Z), S') on the moved copy, S' held to sg(S)θ, relative L_s on fixed F). R²: linear probe of the "
-                      "crop's transform on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py")
+                      "crop's transform on held-out videos (07a_invariance); last column: lower is more invariant. research/invariance/ls_variants.py")
     if a.variants.startswith("warm"):
         return write_table(pd.DataFrame(rows), "invariance_warm_es", a.out, "S reads the move once E_S starts from a fit to the box frame: is Z then invariant?", label,
                 notes="Each variant trains stage 2 of the full model for 6 epochs (858 steps) from the seed-0 stage 1 of the smoke tables of commit "
@@ -286,9 +275,9 @@ def s_table(a):
                       "composed with θ), L_s's transforms translating up to ±0.15; 'canonical F' = SemanticConfig.canonical (Z = E_Z(A(F, S^-1))); "
                       "'relative L_s 0.1 on fixed F' = ls_relative, lambda_s 0.1, ls_features_fixed; 'Z only' = use_S False. All off by default; "
                       "none is the paper's. R²: linear probe of the crop's move on held-out videos (07a_invariance); last column: lower is more "
-                      "invariant. tools/ls_variants.py es_fit --target box --graft, then train --variants warm_a, warm_b, warm_invariant_a/b "
+                      "invariant. research/invariance/ls_variants.py es_fit --target box --graft, then train --variants warm_a, warm_b, warm_invariant_a/b "
                       "(--stage1 the graft, or the tables' stage 1 for Z only); then table --variants warm --reference "
-                      "paper_tables/invariance_frame_anchor_long_runs.json.")
+                      "research/invariance/tables/invariance_frame_anchor_long_runs.json.")
     if a.variants.startswith(("frame", "box")):
         long = a.variants.startswith("box_long")
         return write_table(pd.DataFrame(rows), "invariance_frame_anchor_long" if long else "invariance_frame_anchor", a.out,
@@ -303,7 +292,7 @@ def s_table(a):
                       "to that composed with θ). 'E_S centroids' / 'E_S position pooling' = SemanticConfig.transform_pooling 'centroids' / "
                       "'positions'; 'A(D(Z), S')' = lambda_hs 1 with hs_original_z; 'relative L_s 0.1 on fixed F' = ls_relative, lambda_s 0.1, "
                       "ls_features_fixed. R²: linear probe of the crop's move on held-out videos (07a_invariance); last column: lower is more "
-                      "invariant. tools/ls_variants.py train --variants frame_a, frame_b, frame_centroids_a/b, frame_positions_a/b, box_a/b"
+                      "invariant. research/invariance/ls_variants.py train --variants frame_a, frame_b, frame_centroids_a/b, frame_positions_a/b, box_a/b"
                       + (" (here box_long_a/b)" if long else "") + "; then table.")
     write_table(pd.DataFrame(rows), "invariance_s_variants", a.out, "Can S learn the transform? Supervising L_s's moved copy, and the invariance probe", label,
                 notes="Each variant trains stage 2 of the full model from the seed-0 stage 1 on this CPU (0.4 epochs, 57 steps: the Table 6 "
@@ -312,7 +301,7 @@ def s_table(a):
                       "against the moved target, translation up to ±0.15); 'A(D(Z), S')' = hs_original_z (the copy decoded from the "
                       "original's Z and its own S); 'S' = sg(S) θ' = lambda_stheta; 'relative L_s' = ls_relative with lambda_s 0.1; "
                       "'E_S centroids' = transform_pooling='centroids'; contrastive = ls_margin 0.1. R²: linear probe of the crop's "
-                      "transform on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py")
+                      "transform on held-out videos (07a_invariance); last column: lower is more invariant. research/invariance/ls_variants.py")
 
 def design_table(a):
     "Table 6's Z / S rows with the design and the paper's, per seed, with the mean and spread of each row (table6_design, table6_long or table6_from_stage1)."
@@ -360,7 +349,7 @@ def design_table(a):
                       "from the original's Z (lambda_hs 1, hs_original_z, translation up to ±0.15), S' held to sg(S)θ (lambda_stheta 0.1), "
                       "and L_s relative to the distance between people (ls_relative, lambda_s 0.1) training E_Z alone (ls_features_fixed). "
                       + budget + "Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's transform; last column: lower "
-                      "is more invariant. tools/ls_variants.py")
+                      "is more invariant. research/invariance/ls_variants.py")
 
 def warm_table6(a):
     "Table 6's Z / S rows with the warm design (table6_warm), per seed, with each row's mean and spread, from the records of every --work."
@@ -387,7 +376,7 @@ def warm_table6(a):
                       "Seed 0's lambda_s 0.1 rows are the runs of invariance_warm_es (the same settings); the lambda_s 1 rows (seed 0 only, "
                       "--variants table6_warm_strong_a/b) put 10 times the weight on L_s. The paper's losses at the same budget, seed 0: "
                       "58.10 mAP (invariance_frame_anchor_long). Paper (Table 6): Z only 12.7, Z and S 87.2. R²: linear probe of the crop's "
-                      "move on held-out videos (07a_invariance); last column: lower is more invariant. tools/ls_variants.py train --variants "
+                      "move on held-out videos (07a_invariance); last column: lower is more invariant. research/invariance/ls_variants.py train --variants "
                       "table6_warm_a/b and table6_warm_strong_a/b, then table --variants table6_warm.")
 
 def es_fit(a):
@@ -399,8 +388,8 @@ def es_fit(a):
     from cdpose.dataset import load_posetrack
     from cdpose.clips import PoseTrackClips
     from cdpose.checkpoints import load_trained
-    from cdpose.model import _heatmap_points
-    from cdpose.semantic import SemanticConfig, TransformEncoder, invert_warp, pose_frame, random_similarity, transform_images
+    from cdpose.semantic import SemanticConfig, TransformEncoder, invert_warp, random_similarity, transform_images
+    from research.invariance.modules import heatmap_points, pose_frame
     from cdpose.invariance import PROBE_TARGETS, ridge_r2, similarity_parameters
     from cdpose.tables import run_label, write_table
     if a.graft and a.target != "box": raise SystemExit("es_fit --graft: the warm E_S is fitted to the box frame: pass --target box")
@@ -416,7 +405,7 @@ def es_fit(a):
         kps = torch.stack([s["keypoints"][cfg.clip.T] for s in items]).repeat(copies, 1, 1)
         groups = torch.tensor([ds.samples[int(i)].video for i in pick]).repeat(copies)
         theta = random_similarity(len(crops), 30.0, 0.25, g, max_translation=0.15)
-        pts, vis = _heatmap_points(kps, cfg.model)
+        pts, vis = heatmap_points(kps, cfg.model.input_size, cfg.model.heatmap_size)
         inv = invert_warp(theta)
         pts = pts @ inv[:, :, :2].transpose(1, 2) + inv[:, None, :, 2]
         target, ok = pose_frame(pts, vis & (pts.abs() <= 1).all(-1))
@@ -460,7 +449,7 @@ def es_fit(a):
                       f"(2 random moves θ each: translation up to ±0.15, rotation ±30°, scale ±25%), S regressed to {what}. "
                       f"Scored on {len(f_val)} moved validation crops: "
                       "R² of S's entries against the target, and the invariance probe's R² of the move read linearly from S (fitted on half "
-                      f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. tools/ls_variants.py es_fit"
+                      f"the videos). A stage-2 run is 286 steps; {a.steps // 10} and {a.steps} steps here. research/invariance/ls_variants.py es_fit"
                       + (f" --graft (mean pooling only; the fitted E_S written into a copy of that stage 1 for stage 2 to start from)" if a.graft else ""))
 
 def graft_transform_encoder(stage1: str, es, out: Path):
@@ -490,6 +479,10 @@ def diagnose(a):
         print(json.dumps({"std of S' entries": m["S"].std(0).flatten().tolist(), "std of theta entries": theta.std(0).flatten().tolist(),
                           "error with the learned S'": err(m["S"]), "error with S theta": err(compose_affine(o["S"], theta))}, indent=1))
 
+class IdentityTransform(torch.nn.Module):
+    "An E_S that gives the identity for every crop: S = I, the box frame of an un-augmented crop."
+    def forward(self, f): return IDENTITY_AFFINE.to(f.device, f.dtype).expand(len(f), 2, 3)
+
 def s_identity(a):
     """What S's error costs: each run's val mAP with its own S, and with S set to the identity (the box frame of every un-augmented
     validation crop, which is what the box anchor asks S to give there), and how far its S strays from the identity on 400 of them.
@@ -512,7 +505,7 @@ def s_identity(a):
         with torch.no_grad(): S = torch.cat([model.frame_outputs(crops[i:i + 64])["S"] for i in range(0, len(crops), 64)]).float()
         off = (S - IDENTITY_AFFINE).abs().mean(0)
         row = {"run": Path(run).name, "seed": json.loads((Path(run) / "manifest.json").read_text())["seed"], "val mAP, its S": round(evaluate_model(model, videos, clip).summary["Mean"], 2)}
-        model.space.transform_encoder.forward = lambda f: IDENTITY_AFFINE.to(f.device, f.dtype).expand(len(f), 2, 3)
+        model.space.transform_encoder = IdentityTransform()        # E_S replaced by a module that gives S = I for every crop
         row["val mAP, S = identity"] = round(evaluate_model(model, videos, clip).summary["Mean"], 2)
         rows.append(row | {"mean |S - I|, linear part": round(float(off[:, :2].mean()), 4), "mean |S - I|, translation": round(float(off[:, 2].mean()), 4)})
         print(json.dumps(rows[-1]), flush=True)
@@ -522,17 +515,30 @@ def s_identity(a):
                 notes="Un-augmented validation crops are the box's own crops, so the box frame of every one is the identity: a model whose "
                       "S is held to the box frame should give the identity there, and any mAP it gains with S set to the identity is what "
                       "S's error costs it. The paper's losses hold S to nothing, and their S is no identity (D(Z) is fitted to it). "
-                      "Evaluated in fp32 on 2 threads; the first column equals each run's own validation. mean |S - I|: over 400 validation keyframe crops. tools/ls_variants.py s_identity --run RUN...")
+                      "Evaluated in fp32 on 2 threads; the first column equals each run's own validation. mean |S - I|: over 400 validation keyframe crops. research/invariance/ls_variants.py s_identity --run RUN...")
+
+def probe(a):
+    """The invariance probe (probe.ipynb, executed with papermill from the repository root) on the models `cdpose tables --profile P`
+    trained (--runs-dir), or on --checkpoint NAME=FILE models with --data ROOT; writes --out/--table (.md, .csv, .label.json)."""
+    import papermill as pm
+    here = Path(__file__).resolve().parent
+    params = {"profile": a.profile, "out_dir": str(Path(a.out).resolve()), "table_name": a.table, "device": a.device,
+              "runs_dir": str(Path(a.runs_dir).resolve()), "checkpoints": dict(c.split("=", 1) for c in a.checkpoint or []),
+              "data_root": a.data}
+    (here / "executed").mkdir(exist_ok=True)
+    pm.execute_notebook(str(here / "probe.ipynb"), str(here / "executed" / f"probe_{a.table}.ipynb"), parameters=params,
+                        cwd=str(here.parents[1]), progress_bar=False)
+    print(f"{Path(a.out) / a.table}.md written")
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("job", choices=["train", "table", "diagnose", "es_fit", "s_identity"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
+    p.add_argument("job", choices=["train", "table", "diagnose", "es_fit", "s_identity", "probe"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
     p.add_argument("--variants", choices=list(VARIANT_SETS), default="gpu", help="train: which set of variants; table: gpu (invariance_ls_variants), table6_design, table6_long "
                    "(its records hold table6_long_strong's too), table6_from_stage1, canonical (invariance_canonical), or any other (invariance_s_variants)")
     p.add_argument("--workers", type=int, default=4, help="train: data-loader workers")
     p.add_argument("--budget", type=float, default=0, help="train: start no further variant after this many seconds (0: no limit)")
-    p.add_argument("--out", default="paper_tables"); p.add_argument("--device-name", default="cpu")
+    p.add_argument("--out", default="research/invariance/tables"); p.add_argument("--device-name", default="cpu")
     p.add_argument("--machine", default="", help="table: the host the runs ran on, when not this one")
     p.add_argument("--reference", default="", help="table (CPU sets): a runs.json whose records come first, as reference rows")
     p.add_argument("--commit", default="", help="table: the commit the runs ran at, when not this one")
@@ -541,4 +547,9 @@ if __name__ == "__main__":
     p.add_argument("--graft", default="", help="es_fit: fit E_S (mean pooling only) to the box frame, then write a copy of --stage1 with it as E_S here")
     p.add_argument("--tag", default="", help="es_fit: appended to the table's name (invariance_es_fit_TARGET_TAG)")
     p.add_argument("--target", choices=["pose", "box"], default="pose", help="es_fit: S regressed to pose_frame of the moved joints, or to θ (the box-centred crop's frame, moved)")
-    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit, "s_identity": s_identity}[a.job](a)
+    p.add_argument("--profile", default="smoke", help="probe: the profile whose `cdpose tables` models to probe")
+    p.add_argument("--runs-dir", default="runs/tables", help="probe: where `cdpose tables` left its trained models")
+    p.add_argument("--checkpoint", nargs="+", help="probe: NAME=FILE models to probe instead (with --data)")
+    p.add_argument("--data", default="", help="probe: the PoseTrack-format root whose validation crops to probe (with --checkpoint)")
+    p.add_argument("--table", default="invariance_probe", help="probe: the table's name")
+    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit, "s_identity": s_identity, "probe": probe}[a.job](a)
