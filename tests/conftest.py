@@ -33,3 +33,16 @@ def poseval_ap(gt_dir, pred_dir) -> dict:
     r = subprocess.run([sys.executable, str(POSEVAL_CHECK), str(gt_dir), str(pred_dir)], capture_output=True, text=True)
     assert r.returncode == 0, f"poseval failed on {pred_dir}:\n{r.stderr[-3000:]}"
     return json.loads(r.stdout)
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_synth, tmp_path_factory):
+    """The tiny-profile model, trained once per test session (both stages, one epoch each, in this process: seconds) on the
+    tiny SynthPoseTrack: every test that needs a trained model or its run folder (checkpoints, manifest, metrics) shares it.
+    The pipeline is under test, not the accuracy."""
+    import torch
+    from cdpose.profiles import profile
+    from cdpose.training import Trainer
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny_run")
+    Trainer(profile("tiny", ["stage1.epochs=1", "stage2.epochs=1"]), tiny_synth / "pt18", out, "cpu", progress=False).run()
+    return out

@@ -15,11 +15,9 @@ def one_line(r, cmd: str, *needles, code: int = 2) -> str:
     return lines[0]
 
 @pytest.fixture(scope="module")
-def checkpoint(tiny_synth, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "run"
-    run_cdpose("train", "--profile", "tiny", "--data", tiny_synth / "pt18", "--out", out, "--quiet", "--device", "cpu",
-               "--set", "stage1.epochs=0", "stage2.epochs=1", check=True)
-    return out / "checkpoints" / "final.pt"
+def checkpoint(tiny_run):
+    "The session's tiny-profile model (conftest.tiny_run)."
+    return tiny_run / "checkpoints" / "final.pt"
 
 @pytest.fixture
 def corrupt(tiny_synth, tmp_path):

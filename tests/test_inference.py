@@ -20,14 +20,9 @@ def data(tiny_synth):
             "gt_dir": root / "annotations" / "val"}
 
 @pytest.fixture(scope="module")
-def checkpoint(data, tmp_path_factory):
-    "A tiny-profile model trained for a few steps (seconds): the pipeline is under test, not the accuracy."
-    from cdpose.training import Trainer
-    from cdpose.profiles import profile
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("run")
-    Trainer(profile("tiny", ["stage1.epochs=1", "stage2.epochs=1"]), data["root"], out, "cpu", progress=False).run()
-    return out / "checkpoints" / "best.pt"
+def checkpoint(tiny_run):
+    "The session's tiny-profile model (conftest.tiny_run): the pipeline is under test, not the accuracy."
+    return tiny_run / "checkpoints" / "best.pt"
 
 @pytest.fixture(scope="module")
 def mp4(data, tmp_path_factory):

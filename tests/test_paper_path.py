@@ -82,6 +82,7 @@ def test_recipe_per_backbone_family():
     assert profile("paper", ["model.backbone=hrnet_w48", "stage2.lr=2e-4"]).stage2.lr == 2e-4
     assert profile("paper").stage1.epochs == 0 and profile("paper").pretrained and not profile("smoke").pretrained
 
+@pytest.mark.slow
 def test_reported_numbers_ship_with_the_package(tmp_path):
     "A clone with no shared/ anywhere above it: the tables still carry the paper's rows."
     clone = tmp_path / "clone"
@@ -143,7 +144,7 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     assert json.loads((bench / "manifest_gpu_check.json").read_text())["tables"] == ["benchmark_gpu.md", "benchmark_gpu_breakdown.md", "benchmark_gpu_inference.md"]
     assert "[benchmark_gpu_inference.md](benchmark_gpu_inference.md)" in (bench / "README.md").read_text()
 
-def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tmp_path):
+def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tiny_run, tmp_path):
     "The detection files DCPose and mmpose distribute cover a whole split: predict takes the video's records from it."
     from cdpose.synthetic import write_synthetic_detections
     from cdpose.dataset import load_posetrack, load_detections
@@ -151,12 +152,9 @@ def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(t
     assert len(videos) >= 2
     dets = write_synthetic_detections(videos, tmp_path / "train_boxes.json", false_boxes=False)
     ini = _ini(tmp_path / "settings.ini", posetrack18_root=tiny_synth / "pt18", detections18=dets)
-    r = run_cdpose("train", "--profile", "tiny", "--data", tiny_synth / "pt18", "--out", tmp_path / "run", "--quiet",
-                   "--device", "cpu", "--set", "stage1.epochs=0", "stage2.epochs=1")      # (detections18 is a train-split file here)
-    assert r.returncode == 0, r.stderr[-2000:]
-    v = videos[1]
+    v = videos[1]                                              # (detections18 is a train-split file here)
     frames = tiny_synth / "pt18" / "images" / "train" / v.name
-    r = run_cdpose("predict", "--checkpoint", tmp_path / "run" / "checkpoints" / "final.pt", "--frames", frames, "--dataset", "posetrack18",
+    r = run_cdpose("predict", "--checkpoint", tiny_run / "checkpoints" / "final.pt", "--frames", frames, "--dataset", "posetrack18",
                    "--split", "train", "--settings", ini, "--out", tmp_path / "pred", "--no-video", "--json", "--quiet")
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
@@ -165,6 +163,6 @@ def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(t
     assert Path(out["json"]).name == f"{v.name}.json"
     # a file none of whose records is for this video is still an error, and it says what ids are expected
     other = write_synthetic_detections(videos[:1], tmp_path / "first_only.json", false_boxes=False)
-    r = run_cdpose("predict", "--checkpoint", tmp_path / "run" / "checkpoints" / "final.pt", "--frames", frames, "--boxes", other,
+    r = run_cdpose("predict", "--checkpoint", tiny_run / "checkpoints" / "final.pt", "--frames", frames, "--boxes", other,
                    "--out", tmp_path / "pred2", "--no-video", "--quiet")
     assert r.returncode == 2 and "10000000000 + 10000 x video number + frame index" in r.stderr, r.stderr[-1500:]
