@@ -74,3 +74,12 @@ def test_study_terms_train_and_are_refused_without_the_study(tmp_path):
     assert {"L_hs_swapped", "L_stheta", "L_s_relative_fixed", "L_frame_box"} <= set(terms) and "L_s" not in terms
     terms["loss"].backward()
     assert m.space.transform_encoder.head[-1].weight.grad.abs().sum() > 0      # the terms train E_S
+
+def test_probe_notebook_runs_on_a_trained_model(tiny_synth, tiny_run, tmp_path):
+    "The study's probe notebook (papermill, through `ls_variants probe`) reads Z and S of the session's tiny model and writes its table."
+    r = subprocess.run([sys.executable, "-m", "research.invariance.ls_variants", "probe", "--profile", "tiny", "--checkpoint",
+                        f"tiny model={tiny_run / 'checkpoints' / 'final.pt'}", "--data", str(tiny_synth / "pt18"), "--out", str(tmp_path),
+                        "--table", "probe_tiny"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    probe = (tmp_path / "probe_tiny.csv").read_text()
+    assert "tiny model" in probe and "S (6 numbers)" in probe and "profile: tiny" in (tmp_path / "probe_tiny.md").read_text()

@@ -525,9 +525,9 @@ def probe(a):
     params = {"profile": a.profile, "out_dir": str(Path(a.out).resolve()), "table_name": a.table, "device": a.device,
               "runs_dir": str(Path(a.runs_dir).resolve()), "checkpoints": dict(c.split("=", 1) for c in a.checkpoint or []),
               "data_root": a.data}
-    (here / "executed").mkdir(exist_ok=True)
-    pm.execute_notebook(str(here / "probe.ipynb"), str(here / "executed" / f"probe_{a.table}.ipynb"), parameters=params,
-                        cwd=str(here.parents[1]), progress_bar=False)
+    executed = Path(a.out) / "executed"; executed.mkdir(parents=True, exist_ok=True)      # the notebook as it ran, beside its table
+    pm.execute_notebook(str(here / "probe.ipynb"), str(executed / f"probe_{a.table}.ipynb"), parameters=params,
+                        cwd=str(here.parents[1]), progress_bar=False, kernel_name="python3", language="python")
     print(f"{Path(a.out) / a.table}.md written")
 
 if __name__ == "__main__":
