@@ -2,6 +2,8 @@
 import json, subprocess, sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "lt_levels_bench.py"
 
@@ -17,6 +19,7 @@ def test_committed_table_is_built_from_the_committed_lines(tmp_path):
     assert "[benchmark_lt_levels.md](benchmark_lt_levels.md)" in (tmp_path / "benchmarks" / "README.md").read_text()
     assert json.loads((bench / "manifest_lt_levels.json").read_text())["tables"] == ["benchmark_lt_levels.md"]
 
+@pytest.mark.slow
 def test_timing_run_reports_both_products_close_to_exact():
     r = subprocess.run([sys.executable, str(TOOL), "time", "--device", "cpu", "--clips", "1", "--levels", "16"],
                        capture_output=True, text=True, cwd=ROOT, timeout=600)

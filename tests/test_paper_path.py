@@ -129,6 +129,7 @@ def test_rehearsal_of_the_paper_path(tmp_path):
     t4 = (out / "table4.csv").read_text()
     assert "ours: CDPose (HRNet-W48)" in t4
 
+@pytest.mark.slow
 def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     env = dict(os.environ, GPU_CHECK_OUT=str(tmp_path / "out"), GPU_CHECK_WORK=str(tmp_path / "work"), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     r = subprocess.run(["bash", str(ROOT / "tools" / "gpu_check.sh"), "--toy"], capture_output=True, text=True, env=env, cwd=ROOT)

@@ -6,6 +6,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "research" / "invariance" / "tables"
+sys.path.insert(0, str(ROOT))
+import research.invariance.ls_variants as ls_variants   # noqa: E402  (the study, run from the repository root)
 
 ANCHOR_LONG = ["--reference", str(TABLES / "invariance_frame_anchor_long_runs.json")]   # the warm table's first rows
 
@@ -23,10 +25,8 @@ ANCHOR_LONG = ["--reference", str(TABLES / "invariance_frame_anchor_long_runs.js
 def test_committed_ls_variant_table_is_built_from_the_committed_records(tmp_path, records, variants, table, extra):
     work = tmp_path / "work"; work.mkdir()
     shutil.copy(TABLES / records, work / "variants.json")
-    r = subprocess.run([sys.executable, "-m", "research.invariance.ls_variants", "table", "--variants", variants, "--work", str(work), *extra,
-                        "--out", str(tmp_path / "out"), "--device-name", "NVIDIA H200" if variants in ("gpu", "table6_long") else "cpu"],
-                       capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-2000:]
+    ls_variants.main(["table", "--variants", variants, "--work", str(work), *extra, "--out", str(tmp_path / "out"),
+                      "--device-name", "NVIDIA H200" if variants in ("gpu", "table6_long") else "cpu"])     # in this process: no start-up each
     assert (tmp_path / "out" / f"{table}.csv").read_text() == (TABLES / f"{table}.csv").read_text()
 
 def test_committed_warm_design_runs_meet_the_toy_thresholds():
@@ -45,10 +45,8 @@ def test_committed_warm_design_runs_meet_the_toy_thresholds():
 
 def test_every_variant_set_is_a_valid_configuration():
     "Each variant of ls_variants, with the study's options registered, passes the core's configuration checks."
-    sys.path.insert(0, str(ROOT))
-    import research.invariance.ls_variants as lv
     from cdpose.profiles import profile
-    for name, (sets, eq) in (v for s in lv.VARIANT_SETS.values() for v in s.items()):
+    for name, (sets, eq) in (v for s in ls_variants.VARIANT_SETS.values() for v in s.items()):
         profile("smoke", ["stage1_checkpoint=x.pt", *sets, *([f"loss.terms.s_equivariance={eq}"] if eq else [])])   # raises if not
 
 def test_study_terms_train_and_are_refused_without_the_study(tmp_path):
@@ -57,8 +55,7 @@ def test_study_terms_train_and_are_refused_without_the_study(tmp_path):
     code = "from cdpose.profiles import profile; profile('tiny', ['loss.terms.hs_swapped=1.0'])"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode != 0 and "is not a registered extra loss term" in r.stderr.strip().splitlines()[-1]
-    sys.path.insert(0, str(ROOT))
-    import torch, research.invariance  # noqa: F401
+    import torch
     from cdpose.model import CDPose, cdpose_loss
     from cdpose.profiles import profile
     from cdpose.semantic import random_similarity

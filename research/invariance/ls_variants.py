@@ -120,7 +120,7 @@ CANONICAL = {   # trained on this machine's CPU, two at a time on one thread eac
 
 FRAME = ["stage2.epochs=2", "loss.terms.frame_pose=1.0", "loss.ls_translation=0.15", "threads=1"]
 
-FRAMED = {   # trained on this machine's CPU, two at a time on one thread each: S anchored to the pose's frame (LossConfig.lambda_frame)
+FRAMED = {   # trained on this machine's CPU, two at a time on one thread each: S anchored to the pose's frame (term frame_pose)
     "S anchored to the pose frame 1, paper L_s 1e-3, 2 epochs": (FRAME, 0.0),
     "S anchored to the pose frame 1, A(D(Z), S'), relative L_s 0.1 on fixed F, 2 epochs": ([*FRAME, *SWAP, *REL_FIXED], 0.0)}
 
@@ -440,8 +440,8 @@ def es_fit(a):
             opt.zero_grad(); loss.backward(); opt.step()
     if a.graft: graft_transform_encoder(a.stage1, es, Path(a.graft))
     label = run_label(f"smoke (frozen features of {a.stage1})" if a.graft else "smoke (frozen features of seed 0's stage 1)", "SynthPoseTrack (synthetic; not PoseTrack): train crops to fit, validation crops to score", 0, "cpu", a.commit or None)
-    what = ("pose_frame of the moved joints (centroid of the visible joints at 0, their RMS radius 0.5; LossConfig.frame_target='pose')"
-            if a.target == "pose" else "θ itself, the box's frame of the moved crop (no crop here is augmented; LossConfig.frame_target='box')")
+    what = ("pose_frame of the moved joints (centroid of the visible joints at 0, their RMS radius 0.5; term frame_pose)"
+            if a.target == "pose" else "θ itself, the box's frame of the moved crop (no crop here is augmented; term frame_box)")
     write_table(pd.DataFrame(rows), f"invariance_es_fit_{a.target}{a.tag}", a.out,
                 f"Can E_S learn where the person is from the backbone's features? S regressed to the {a.target} frame", label,
                 notes=f"A fresh E_S (SemanticConfig.transform_pooling: mean, the default; centroids; positions) fitted with AdamW (lr 1e-3, batch 64) "
@@ -530,7 +530,8 @@ def probe(a):
                         cwd=str(here.parents[1]), progress_bar=False, kernel_name="python3", language="python")
     print(f"{Path(a.out) / a.table}.md written")
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None):
+    "The command line: `python -m research.invariance.ls_variants JOB ...` (`--help` lists the jobs and options)."
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("job", choices=["train", "table", "diagnose", "es_fit", "s_identity", "probe"]); p.add_argument("--work", nargs="+", default=["runs/ls_variants"], help="train: one folder; table: one or more")
     p.add_argument("--stage1"); p.add_argument("--device", default="cpu")
@@ -552,4 +553,7 @@ if __name__ == "__main__":
     p.add_argument("--checkpoint", nargs="+", help="probe: NAME=FILE models to probe instead (with --data)")
     p.add_argument("--data", default="", help="probe: the PoseTrack-format root whose validation crops to probe (with --checkpoint)")
     p.add_argument("--table", default="invariance_probe", help="probe: the table's name")
-    a = p.parse_args(); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit, "s_identity": s_identity, "probe": probe}[a.job](a)
+    a = p.parse_args(argv); {"train": train, "table": table, "diagnose": diagnose, "es_fit": es_fit, "s_identity": s_identity, "probe": probe}[a.job](a)
+
+if __name__ == "__main__":
+    main()
