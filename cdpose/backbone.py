@@ -25,7 +25,8 @@ __all__ = ['VIT_SIZES', 'BACKBONES', 'ViTBackbone', 'HRNetBackbone', 'BackboneFa
            'import_pose_checkpoint', 'released_state_dict', 'write_released_checkpoint']
 
 # %% ../nbs/03_backbone.ipynb #cad410bb
-VIT_SIZES = {"vit_tiny": (192, 12, 3), "vit_small": (384, 12, 6), "vit_base": (768, 12, 12), "vit_large": (1024, 24, 16)}
+VIT_SIZES = {"vit_tiny": (192, 12, 3), "vit_small": (384, 12, 6), "vit_base": (768, 12, 12),
+             "vit_large": (1024, 24, 16)}
 
 class ViTBackbone(nn.Module):
     "ViT feature extractor: (B, 3, H, W) -> F (B, C, H/p, W/p) for patch size p (16 in the paper)."
@@ -34,10 +35,12 @@ class ViTBackbone(nn.Module):
                  patch_padding: int = 2, depth: int | None = None, patch_size: int = 16):
         super().__init__()
         dim, d, heads = VIT_SIZES[size]
-        self.vit = VisionTransformer(img_size=input_size, patch_size=patch_size, embed_dim=dim, depth=depth or d, num_heads=heads,
-                                     class_token=False, global_pool="", num_classes=0, drop_path_rate=drop_path)
+        self.vit = VisionTransformer(img_size=input_size, patch_size=patch_size, embed_dim=dim, depth=depth or d,
+                                     num_heads=heads, class_token=False, global_pool="", num_classes=0,
+                                     drop_path_rate=drop_path)
         self.vit.patch_embed.proj.padding = (patch_padding, patch_padding)
-        self.out_channels, self.stride, self.grid = dim, patch_size, (input_size[0] // patch_size, input_size[1] // patch_size)
+        self.out_channels, self.stride, self.grid = dim, patch_size, (input_size[0] // patch_size,
+                                                                      input_size[1] // patch_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t = self.vit.forward_features(x)                      # (B, N, C), after the final LayerNorm
@@ -45,7 +48,8 @@ class ViTBackbone(nn.Module):
 
 # %% ../nbs/03_backbone.ipynb #8cb718f4
 class HRNetBackbone(nn.Module):
-    "Pose HRNet (`hrnet_w48`, `hrnet_w32`, `hrnet_w18`, `hrnet_w18_small`): (B, 3, H, W) -> F (B, W, H/4, W/4), the highest-resolution branch."
+    """Pose HRNet (`hrnet_w48`, `hrnet_w32`, `hrnet_w18`, `hrnet_w18_small`): (B, 3, H, W) -> F (B, W, H/4, W/4), the
+    highest-resolution branch."""
     family = "hrnet"
     def __init__(self, name: str = "hrnet_w48"):
         super().__init__()
@@ -63,19 +67,21 @@ class HRNetBackbone(nn.Module):
 # %% ../nbs/03_backbone.ipynb #8cb718f5
 @dataclass(frozen=True)
 class BackboneFamily:
-    "One backbone family, in one place: its names, how to build them, the `paper` rate, its COCO checkpoint setting and importer."
+    """One backbone family, in one place: its names, how to build them, the `paper` rate, its COCO checkpoint setting
+    and importer."""
     name: str                                       # "vit", "hrnet"
     names: tuple[str, ...]                          # the backbone names it builds (`model.backbone`)
-    build: Callable[..., nn.Module]                 # (name, input_size, drop_path, depth, patch_size) -> features module
-    lr: float                                       # AdamW rate of the paper profile (ViT 5e-4, HRNet 1e-3: see 09_training)
-    checkpoint_setting: str                         # the settings.ini key of the family's COCO-pretrained pose checkpoint
+    build: Callable[..., nn.Module]  # (name, input_size, drop_path, depth, patch_size) -> features module
+    lr: float  # AdamW rate of the paper profile (ViT 5e-4, HRNet 1e-3: see 09_training)
+    checkpoint_setting: str  # the settings.ini key of the family's COCO-pretrained pose checkpoint
     recognise: Callable[[dict], bool]               # does a released state dict belong to this family?
     to_cdpose: Callable[[dict, nn.Module], dict]    # released key names -> `SingleFramePose` names
 
 BACKBONES: dict[str, BackboneFamily] = {}
 
 def register_backbone(family: BackboneFamily) -> BackboneFamily:
-    "Add (or replace) a backbone family: `build_backbone`, the importer, the recipes and `cdpose params --help` read it."
+    """Add (or replace) a backbone family: `build_backbone`, the importer, the recipes and `cdpose params --help` read
+    it."""
     BACKBONES[family.name] = family
     return family
 
@@ -84,7 +90,8 @@ def backbone_names() -> list[str]:
     return [n for f in BACKBONES.values() for n in f.names]
 
 def backbone_recipe(name: str) -> BackboneFamily:
-    "The family of backbone `name` (`vit_base` -> vit, `hrnet_w48` -> hrnet): its rate, checkpoint setting and importer."
+    """The family of backbone `name` (`vit_base` -> vit, `hrnet_w48` -> hrnet): its rate, checkpoint setting and
+    importer."""
     fam = next((f for f in BACKBONES.values() if name in f.names), None)
     if fam is None: raise ValueError(f"backbone: unknown name {name!r} (expected one of {', '.join(backbone_names())})")
     return fam
@@ -92,11 +99,15 @@ def backbone_recipe(name: str) -> BackboneFamily:
 def build_backbone(name: str, input_size: tuple[int, int] = (256, 192), drop_path: float = 0.1,
                    depth: int | None = None, patch_size: int = 16) -> nn.Module:
     "A backbone by name (`backbone_names()`); ViTs take `depth` blocks and `patch_size` pixels per token."
-    return backbone_recipe(name).build(name, input_size=input_size, drop_path=drop_path, depth=depth, patch_size=patch_size)
+    return backbone_recipe(name).build(name, input_size=input_size, drop_path=drop_path, depth=depth,
+                                       patch_size=patch_size)
 
 register_backbone(BackboneFamily(
-    "vit", tuple(VIT_SIZES), lambda name, input_size, drop_path, depth, patch_size: ViTBackbone(name, input_size, drop_path, depth=depth, patch_size=patch_size),
-    lr=5e-4, checkpoint_setting="vit_checkpoint", recognise=lambda sd: any(".blocks." in k or k.startswith("blocks.") for k in sd),
+    "vit", tuple(VIT_SIZES),
+    lambda name, input_size, drop_path, depth, patch_size: ViTBackbone(name, input_size, drop_path, depth=depth,
+                                                                       patch_size=patch_size),
+    lr=5e-4, checkpoint_setting="vit_checkpoint",
+    recognise=lambda sd: any(".blocks." in k or k.startswith("blocks.") for k in sd),
     to_cdpose=lambda sd, model: vitpose_to_cdpose(sd, model)))
 register_backbone(BackboneFamily(
     "hrnet", tuple(n for n in ("hrnet_w18_small", "hrnet_w18", "hrnet_w32", "hrnet_w48") if n in timm_hrnet.cfg_cls),
@@ -110,7 +121,8 @@ class HeatmapHead(nn.Module):
         super().__init__()
         layers, c = [], in_channels
         for _ in range(deconvs):
-            layers += [nn.ConvTranspose2d(c, channels, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+            layers += [nn.ConvTranspose2d(c, channels, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(channels),
+                       nn.ReLU(inplace=True)]
             c = channels
         self.deconv_layers = nn.Sequential(*layers)
         self.final_layer = nn.Conv2d(c, num_joints, 1)
@@ -118,8 +130,10 @@ class HeatmapHead(nn.Module):
     def forward(self, f: torch.Tensor) -> torch.Tensor: return self.final_layer(self.deconv_layers(f))
 
 def head_for(backbone: nn.Module, num_joints: int = NUM_KEYPOINTS, channels: int = 256) -> HeatmapHead:
-    "The classic head that brings `backbone`'s features to 1/4 resolution (`channels` per deconvolution; 256 in the paper)."
-    return HeatmapHead(backbone.out_channels, num_joints, deconvs=int(math.log2(backbone.stride // 4)), channels=channels)
+    """The classic head that brings `backbone`'s features to 1/4 resolution (`channels` per deconvolution; 256 in the
+    paper)."""
+    return HeatmapHead(backbone.out_channels, num_joints, deconvs=int(math.log2(backbone.stride // 4)),
+                       channels=channels)
 
 class SingleFramePose(nn.Module):
     "The single-frame baseline: backbone + heatmap head, (B, 3, H, W) -> (B, K, H/4, W/4)."
@@ -158,7 +172,8 @@ def _load_checked(module: nn.Module, sd: dict, source: str):
     own = module.state_dict()
     unexpected = sorted(k for k in sd if k not in own)
     missing = sorted(k for k in own if k not in sd and not k.endswith("num_batches_tracked"))
-    shape = sorted(f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}" for k in sd if k in own and sd[k].shape != own[k].shape)
+    shape = sorted(f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
+                   for k in sd if k in own and sd[k].shape != own[k].shape)
     if unexpected or missing or shape:
         msg = [f"{source}: import is not lossless"]
         for name, keys in (("unexpected keys", unexpected), ("missing keys", missing), ("shape mismatches", shape)):
@@ -185,7 +200,8 @@ def vitpose_to_cdpose(sd: dict, model: SingleFramePose) -> dict:
     if "backbone.vit.pos_embed" in out:   # ViTPose keeps a class-token slot: add it to every patch position
         pos = out["backbone.vit.pos_embed"]
         pos = pos[:, 1:] + pos[:, :1]
-        out["backbone.vit.pos_embed"] = resize_pos_embed(pos, _grid_of(pos.shape[1], model.backbone.grid), model.backbone.grid)
+        out["backbone.vit.pos_embed"] = resize_pos_embed(pos, _grid_of(pos.shape[1], model.backbone.grid),
+                                                         model.backbone.grid)
     return out
 
 def hrnet_to_cdpose(sd: dict) -> dict:
@@ -204,7 +220,8 @@ def checkpoint_family(sd: dict) -> str:
     return next((f.name for f in BACKBONES.values() if f.recognise(sd)), "")
 
 def import_pose_checkpoint(model: SingleFramePose, path_or_sd) -> SingleFramePose:
-    "Load a released pose checkpoint of the model's backbone family (ViTPose/mmpose, HRNet; file or state dict), losslessly."
+    """Load a released pose checkpoint of the model's backbone family (ViTPose/mmpose, HRNet; file or state dict),
+    losslessly."""
     source = str(path_or_sd) if not isinstance(path_or_sd, dict) else "state dict"
     sd = load_state_dict_file(path_or_sd) if not isinstance(path_or_sd, dict) else dict(path_or_sd)
     want, found = model.backbone.family, checkpoint_family(sd)
@@ -215,24 +232,30 @@ def import_pose_checkpoint(model: SingleFramePose, path_or_sd) -> SingleFramePos
     return model
 
 # %% ../nbs/03_backbone.ipynb #b4c00003
-def released_state_dict(name: str = "vit_base", input_size: tuple[int, int] = (256, 192), seed: int = 0) -> dict[str, torch.Tensor]:
-    "A single-frame network's weights under the names and shapes of the released files (ViTPose/mmpose for ViT, the original HRNet pose repository for HRNet); random values."
+def released_state_dict(name: str = "vit_base", input_size: tuple[int, int] = (256, 192),
+                        seed: int = 0) -> dict[str, torch.Tensor]:
+    """A single-frame network's weights under the names and shapes of the released files (ViTPose/mmpose for ViT, the
+    original HRNet pose repository for HRNet); random values."""
     torch.manual_seed(seed)
     sd = SingleFramePose(build_backbone(name, input_size, drop_path=0.0)).state_dict()
     out = {}
     for k, v in sd.items():
         if k.startswith("backbone.vit."):
             k2 = k[len("backbone.vit."):]
-            if k2 == "pos_embed": v = torch.cat([torch.randn(1, 1, v.shape[-1]) * 0.02, v], 1)   # ViTPose keeps a class-token slot
+            # ViTPose keeps a class-token slot
+            if k2 == "pos_embed": v = torch.cat([torch.randn(1, 1, v.shape[-1]) * 0.02, v], 1)
             out["backbone." + ("last_norm." + k2[5:] if k2.startswith("norm.") else k2)] = v
         elif k.startswith("backbone.net."): out[k[len("backbone.net."):]] = v
         elif k.startswith("head."): out[("keypoint_head." if name.startswith("vit") else "") + k[len("head."):]] = v
     return out
 
-def write_released_checkpoint(path: str | Path, name: str = "vit_base", input_size: tuple[int, int] = (256, 192), seed: int = 0) -> Path:
-    "Write `released_state_dict` as the released files are laid out: mmpose's `{meta, state_dict}` for ViT, a bare state dict for HRNet."
+def write_released_checkpoint(path: str | Path, name: str = "vit_base", input_size: tuple[int, int] = (256, 192),
+                              seed: int = 0) -> Path:
+    """Write `released_state_dict` as the released files are laid out: mmpose's `{meta, state_dict}` for ViT, a bare
+    state dict for HRNet."""
     sd = released_state_dict(name, input_size, seed)
-    obj = {"meta": {"mmpose_version": "0.24.0", "note": "random values in the released layout (cdpose rehearsal)"}, "state_dict": sd} if name.startswith("vit") else sd
+    obj = {"meta": {"mmpose_version": "0.24.0", "note": "random values in the released layout (cdpose rehearsal)"},
+           "state_dict": sd} if name.startswith("vit") else sd
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, path)
     return path

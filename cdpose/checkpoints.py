@@ -24,7 +24,8 @@ __all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
 def float_path() -> dict:
-    "What decides a CPU run's floating-point results beyond the code and the seed: CPU model, torch's kernel level, threads, oneDNN, torch."
+    """What decides a CPU run's floating-point results beyond the code and the seed: CPU model, torch's kernel level,
+    threads, oneDNN, torch."""
     cpu = platform.processor() or platform.machine()
     try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     except (OSError, StopIteration): pass
@@ -36,9 +37,11 @@ def float_path() -> dict:
 def git_commit(path: str | Path = ".") -> str:
     "The git commit of `path` (with `+dirty` if its code has uncommitted changes), or 'unknown'."
     try:
-        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10)
-        d = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)paper_tables", ":(exclude)runs"],
-                           cwd=path, capture_output=True, text=True, timeout=10)     # generated outputs do not make the code dirty
+        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=path, capture_output=True, text=True,
+                           timeout=10)
+        d = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)paper_tables", ":(exclude)runs"],  # generated outputs do not make the code dirty
+                           cwd=path, capture_output=True, text=True, timeout=10)
         return c.stdout.strip() + ("+dirty" if d.stdout.strip() else "") if c.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError): return "unknown"
 
@@ -50,30 +53,35 @@ def data_fingerprint(root: str | Path) -> str:
             h.update(str(p.relative_to(root)).encode()); h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/09b_checkpoints.ipynb #56effa1c
 def save_atomic(obj, path: Path):
     "torch.save through `atomic_file`: a kill or a full disk never leaves half a checkpoint."
     with atomic_file(path) as tmp: torch.save(obj, tmp)
 
 def load_checkpoint(path: str | Path) -> dict:
-    "Read a training checkpoint (tensors and plain containers only: nothing in it can run), with a clear error if it is missing, corrupt, unsafe or not ours."
+    """Read a training checkpoint (tensors and plain containers only: nothing in it can run), with a clear error if it
+    is missing, corrupt, unsafe or not ours."""
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: checkpoint not found")
     try: ck = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         found = re.search(r"GLOBAL ([\w.]+)", str(e))
-        if found: raise CheckpointError(f"{path}: refused: it holds a {found[1]} object, not only tensors and plain containers, and "
-                                        "loading such a file can run code (cdpose checkpoints never hold one); nothing from it was run") from None
+        if found: raise CheckpointError(f"{path}: refused: it holds a {found[1]} object, not only tensors and plain "
+                                        "containers, and loading such a file can run code (cdpose checkpoints never "
+                                        "hold one); nothing from it was run") from None
         raise CheckpointError(f"{path}: corrupt or unreadable checkpoint (UnpicklingError)") from None
     except Exception as e:
         why = (str(e).strip().splitlines() or [""])[0][:200]
         raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({type(e).__name__}: {why})") from None
     if not isinstance(ck, dict) or not {"model", "config", "stage"} <= set(ck):
-        raise CheckpointError(f"{path}: not a cdpose training checkpoint (keys: {sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__})")
+        raise CheckpointError(f"{path}: not a cdpose training checkpoint (keys: "
+                              f"{sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__})")
     return ck
 
 def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
-    """Where two configurations (`config_dict`) differ, as 'key: checkpoint A vs now B' lines. An option missing from `a`
-    counts as None (or, for a mapping such as `loss.terms`, as empty), so a run made before the option existed is the same configuration."""
+    """Where two configurations (`config_dict`) differ, as 'key: checkpoint A vs now B' lines. An option missing from
+    `a` counts as None (or, for a mapping such as `loss.terms`, as empty), so a run made before the option existed is
+    the same configuration."""
     if (isinstance(a, dict) or isinstance(b, dict)) and (a is None or b is None): a, b = a or {}, b or {}
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for k in sorted(set(a) | set(b)) for d in config_differences(a.get(k), b.get(k), f"{prefix}{k}.")]
@@ -84,7 +92,8 @@ def _rng_state() -> dict:
     "Every generator's state as tensors and plain values (a checkpoint must load with `weights_only=True`)."
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     version, internal, gauss_next = random.getstate()
-    return {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+    return {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss,
+                                                      gauss],
             "python": [version, list(internal), gauss_next],
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
@@ -99,14 +108,16 @@ def _set_rng_state(s: dict):
 
 # %% ../nbs/09b_checkpoints.ipynb #161cfafa
 def model_config_from(ck: dict, path: str | Path = "checkpoint") -> ModelConfig:
-    "The ModelConfig stored in a checkpoint's config (an option this cdpose no longer has is dropped if it was off, an error if on)."
+    """The ModelConfig stored in a checkpoint's config (an option this cdpose no longer has is dropped if it was off, an
+    error if on)."""
     m = dict(ck["config"]["model"])
     known = {f.name for f in dataclasses.fields(SemanticConfig)}
     gone = {k: v for k, v in m["semantic"].items() if k not in known}
     if any(v is not None for v in gone.values()):
-        raise CheckpointError(f"{path}: model.semantic.{next(k for k, v in gone.items() if v is not None)} is set, and this cdpose has no "
-                              "such option (a study's, retired from the core; see research/)")
-    m["semantic"] = SemanticConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in m["semantic"].items() if k in known})
+        raise CheckpointError(f"{path}: model.semantic.{next(k for k, v in gone.items() if v is not None)} is set, and "
+                              "this cdpose has no such option (a study's, retired from the core; see research/)")
+    m["semantic"] = SemanticConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                      for k, v in m["semantic"].items() if k in known})
     m["fusion_cfg"] = FusionConfig(**m["fusion_cfg"])
     for k in ("input_size", "heatmap_size"): m[k] = tuple(m[k])
     return ModelConfig(**m)
@@ -121,15 +132,20 @@ def load_trained(path: str | Path, device: str = "cpu") -> tuple[CDPose, dict]:
         sd = {k: v for k, v in sd.items() if not k.startswith("space.")}
     model = CDPose(mc)
     try: model.load_state_dict(sd)
-    except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the configuration stored with them ({str(e)[:300]})") from None
+    except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the configuration stored with them "
+                                                    f"({str(e)[:300]})") from None
     return model.to(device).eval(), ck
 
 # %% ../nbs/09b_checkpoints.ipynb #9b0c0002
-def run_provenance(config: dict, data: str | Path, fingerprint: str, device: torch.device, world: int, site: dict) -> dict:
-    "What a run's manifest records of where its numbers come from: profile, seed, commit, data, device, processes, versions, float path, site, configuration."
+def run_provenance(config: dict, data: str | Path, fingerprint: str, device: torch.device, world: int,
+                   site: dict) -> dict:
+    """What a run's manifest records of where its numbers come from: profile, seed, commit, data, device, processes,
+    versions, float path, site, configuration."""
     import timm
-    return {"profile": config["profile"], "seed": config["seed"], "commit": git_commit(Path(__file__).parent if "__file__" in globals() else "."),
+    return {"profile": config["profile"], "seed": config["seed"],
+            "commit": git_commit(Path(__file__).parent if "__file__" in globals() else "."),
             "data_root": str(Path(data).resolve()), "data_fingerprint": fingerprint, "device": str(device),
-            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-            "world_size": world, "torch": torch.__version__, "timm": timm.__version__, "python": platform.python_version(),
-            "float_path": float_path(), "site": site, "config": config}
+            "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                            else platform.processor() or platform.machine()),
+            "world_size": world, "torch": torch.__version__, "timm": timm.__version__,
+            "python": platform.python_version(), "float_path": float_path(), "site": site, "config": config}

@@ -11,12 +11,14 @@ from pathlib import Path
 from .data import DataError
 from .dataset import load_posetrack, annotation_dir
 from .settings import OutputError, check_output, default_dataset
+from .model_commands import _train_parser, _tables_parser, _params_parser, _predict_parser
+from .model_commands import cmd_train, cmd_tables, cmd_params, cmd_predict
 
-_all_ = ['OutputError', 'check_output', 'default_dataset']
+_all_ = ['OutputError', 'check_output', 'default_dataset', 'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict']
 
 # %% auto #0
-__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_evaluate', 'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict', 'cmd_settings',
-           'build_parser', 'Terminated', 'error_message', 'main', 'OutputError', 'check_output', 'default_dataset']
+__all__ = ['cmd_synth', 'cmd_inspect', 'cmd_evaluate', 'cmd_settings', 'build_parser', 'Terminated', 'error_message', 'main',
+           'OutputError', 'check_output', 'default_dataset', 'cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict']
 
 # %% ../nbs/11_cli.ipynb #9739b77a
 def _synth_parser(sub):
@@ -42,7 +44,8 @@ def cmd_synth(args) -> int:
     cfg = replace(TINY_SYNTH if args.tiny else SynthConfig(), **over)
     for flag, path in (("", args.out), ("--pt17", args.pt17), ("--pt21", args.pt21)):
         if path: check_output(path, flag)
-    out = generate_synthposetrack(args.out, seed=args.seed, config=cfg, workers=args.workers, pt17=args.pt17, pt21=args.pt21)
+    out = generate_synthposetrack(args.out, seed=args.seed, config=cfg, workers=args.workers, pt17=args.pt17,
+                                  pt21=args.pt21)
     print(f"SynthPoseTrack (seed {args.seed}): {cfg.train_videos} train and {cfg.val_videos} val videos in {out}"
           + "".join(f"; PoseTrack{r} variant in {p}" for r, p in ((17, args.pt17), (21, args.pt21)) if p))
     return 0
@@ -50,18 +53,20 @@ def cmd_synth(args) -> int:
 # %% ../nbs/11_cli.ipynb #c11a0001
 def _inspect_parser(sub):
     s = sub.add_parser("inspect", help="summarise and validate a PoseTrack17/18/21-format data set",
-                       description="Read every annotation file of a PoseTrack-format root, check it, and count what is in it.")
+                       description="Read every annotation file of a PoseTrack-format root, check it, and count what is "
+                                   "in it.")
     s.add_argument("root", help="data root (holding annotations/ or posetrack_data/)")
     s.add_argument("--split", default="all", help="train, val, test or all (default)")
-    s.add_argument("--no-images", action="store_true", help="do not check the frame images (by default every frame's header: "
-                   "it exists, is an image, and has the video's resolution)")
-    s.add_argument("--decode", action="store_true", help="decode every frame, which also finds files cut short after their header "
-                   "(about 4 ms per 1280x720 frame, against 0.05 ms for headers)")
+    s.add_argument("--no-images", action="store_true", help="do not check the frame images (by default every frame's "
+                   "header: it exists, is an image, and has the video's resolution)")
+    s.add_argument("--decode", action="store_true", help="decode every frame, which also finds files cut short after "
+                   "their header (about 4 ms per 1280x720 frame, against 0.05 ms for headers)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--max-issues", type=int, default=20)
     s.add_argument("--preview", metavar="IMAGE", help="also draw the annotations of a few frames into this image")
     s.set_defaults(func=cmd_inspect)
 
+# %% ../nbs/11_cli.ipynb #0378c051
 def _splits(root: Path, split: str) -> list[str]:
     if split != "all": return [split]
     found = []
@@ -78,13 +83,16 @@ def cmd_inspect(args) -> int:
     if args.preview:
         import cv2
         check_output(args.preview, "--preview", is_file=True)
-        if not cv2.haveImageWriter(args.preview): raise OutputError(f"--preview {args.preview}: not an image type OpenCV writes (.png, .jpg, ...)")
+        if not cv2.haveImageWriter(args.preview):
+            raise OutputError(f"--preview {args.preview}: not an image type OpenCV writes (.png, .jpg, ...)")
     rows = []
     for split in _splits(root, args.split):
-        data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json, decode_images=args.decode)
+        data = load_posetrack(root, split, check_images=not args.no_images, progress=not args.json,
+                              decode_images=args.decode)
         rows.append((data.summary(), data.issues))
     if args.json:
-        print(json.dumps({"root": str(root), "valid": True, "splits": [dict(s, issue_list=[str(i) for i in iss]) for s, iss in rows]})); return 0
+        print(json.dumps({"root": str(root), "valid": True,
+                          "splits": [dict(s, issue_list=[str(i) for i in iss]) for s, iss in rows]})); return 0
     import pandas as pd
     table = pd.DataFrame([s for s, _ in rows]).set_index("split")
     print(f"{root} ({table['format'].iloc[0]})\n{table.drop(columns='format').to_string()}")
@@ -97,27 +105,35 @@ def cmd_inspect(args) -> int:
         Path(args.preview).parent.mkdir(parents=True, exist_ok=True)
         try: ok = cv2.imwrite(args.preview, cv2.cvtColor(preview_grid(videos), cv2.COLOR_RGB2BGR))
         except cv2.error: ok = False
-        if not ok: raise OutputError(f"--preview {args.preview}: OpenCV could not write the image (a folder you may not write to?)")
+        if not ok: raise OutputError(f"--preview {args.preview}: OpenCV could not write the image (a folder you may "
+                                     "not write to?)")
         print(f"preview of annotated frames written to {args.preview}")
-    print("valid: every annotation file parsed" + ("" if args.no_images else " and every frame image decoded" if args.decode else
-                                                    " and every frame image's header read (one resolution per video)")
-          + (f"; {sum(len(i) for _, i in rows)} person(s) skipped or fixed (warnings above)" if any(i for _, i in rows) else ""))
+    print("valid: every annotation file parsed"
+          + ("" if args.no_images else " and every frame image decoded" if args.decode
+             else " and every frame image's header read (one resolution per video)")
+          + (f"; {sum(len(i) for _, i in rows)} person(s) skipped or fixed (warnings above)"
+             if any(i for _, i in rows) else ""))
     return 0
 
 # %% ../nbs/11_cli.ipynb #c11a0002
 def _evaluate_parser(sub):
     s = sub.add_parser("evaluate", help="PoseTrack mAP of prediction files (poseval's rules), smoothness, OKS AP",
-                       description="Evaluate a folder of prediction files against a folder of ground-truth files with the same names.")
+                       description="Evaluate a folder of prediction files against a folder of ground-truth files with "
+                                   "the same names.")
     s.add_argument("--gt", help="folder of ground-truth per-video JSON files (PoseTrack17/18/21)")
-    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"], help="instead of --gt: the configured root's --split annotations")
+    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"],
+                   help="instead of --gt: the configured root's --split annotations")
     s.add_argument("--split", default="val", help="with --dataset: the split (default val)")
     s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
     s.add_argument("--pred", required=True, help="folder of prediction files, named as the ground truth")
-    s.add_argument("--metric", choices=["pckh", "oks"], default="pckh", help="pckh: the PoseTrack AP (default); oks: COCO-style AP")
+    s.add_argument("--metric", choices=["pckh", "oks"], default="pckh",
+                   help="pckh: the PoseTrack AP (default); oks: COCO-style AP")
     s.add_argument("--json", action="store_true", help="print only a JSON object: Head ... Ankle, Mean (percent)")
     s.add_argument("--csv", help="write per-video figures here (and per-joint APs beside it)")
-    s.add_argument("--smoothness", action="store_true", help="also report acceleration error and jitter of matched tracks")
-    s.add_argument("--missing", choices=["error", "empty"], default="error", help="a ground-truth video without prediction file: error, or no predictions")
+    s.add_argument("--smoothness", action="store_true",
+                   help="also report acceleration error and jitter of matched tracks")
+    s.add_argument("--missing", choices=["error", "empty"], default="error",
+                   help="a ground-truth video without prediction file: error, or no predictions")
     s.set_defaults(func=cmd_evaluate)
 
 def cmd_evaluate(args) -> int:
@@ -125,7 +141,8 @@ def cmd_evaluate(args) -> int:
     from cdpose.evaluation import evaluate_oks, evaluate_pckh, load_video_dir, smoothness
     if not args.gt:
         from cdpose.settings import load_settings, resolve_dataset
-        if not args.dataset: raise ValueError("name the ground truth: --gt DIR, or --dataset posetrack17|posetrack18|posetrack21")
+        if not args.dataset:
+            raise ValueError("name the ground truth: --gt DIR, or --dataset posetrack17|posetrack18|posetrack21")
         site = resolve_dataset(args.dataset, None, None, *load_settings(args.settings))
         args.gt = str(annotation_dir(site.root, args.split))
         print(f"ground truth: {args.gt} ({site.sources['data_root']})", file=sys.stderr)
@@ -138,7 +155,8 @@ def cmd_evaluate(args) -> int:
     if args.csv:
         import pandas as pd
         pj = r.per_joint().assign(video="ALL")
-        rows = pd.concat([pd.DataFrame([dict(video="ALL", frames=r.frames, gt_joints=int(r.n_gt.sum()), **r.summary)]), r.per_video])
+        rows = pd.concat([pd.DataFrame([dict(video="ALL", frames=r.frames, gt_joints=int(r.n_gt.sum()), **r.summary)]),
+                          r.per_video])
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         rows.to_csv(args.csv, index=False)
         pj.to_csv(Path(args.csv).with_suffix(".joints.csv"), index=False)
@@ -151,167 +169,6 @@ def cmd_evaluate(args) -> int:
         print(f"acceleration error {s['accel_error']:.2f}% of head size ({s['triplets']} triplets), "
               f"jitter {s['jitter']:+.2f}% of head size ({s['pairs']} pairs)")
     if args.csv: print(f"per-video figures: {args.csv}; per-joint APs: {Path(args.csv).with_suffix('.joints.csv')}")
-    return 0
-
-# %% ../nbs/11_cli.ipynb #c11a0003
-def _train_parser(sub):
-    s = sub.add_parser("train", help="train a profile (tiny, smoke, paper): both stages, checkpoints, validation",
-                       description="Train the single-frame network (stage 1) then the video model (stage 2) of a profile.")
-    s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
-    s.add_argument("--dataset", help="posetrack17|posetrack18|posetrack21 (root and detection file from the settings) or synth "
-                                     "(settings' synth_root, generated if absent; the default of tiny and smoke, while paper has none)")
-    s.add_argument("--data", help="a PoseTrack-format root instead (with --dataset NAME: that release's root, its detections from the settings)")
-    s.add_argument("--detections", help="validation boxes (default: the data set's detections17/18/21 setting; none: ground-truth boxes)")
-    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoint (vit_checkpoint / hrnet_checkpoint)")
-    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
-    s.add_argument("--out", help="run folder (default: <output_dir>/<profile>)")
-    s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override settings, e.g. loss.lambda_t=0 stage2.epochs=5")
-    s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
-    s.add_argument("--quiet", action="store_true", help="no progress bars")
-    s.set_defaults(func=cmd_train)
-
-def cmd_train(args) -> int:
-    "Train a profile on a data set named in the settings (`--dataset`) or a PoseTrack-format root (`--data`)."
-    from cdpose.settings import load_settings
-    from cdpose.training import train
-    settings, _ = load_settings(args.settings)
-    out = args.out or str(Path(settings.output_dir) / args.profile)
-    check_output(out, "--out")
-    res = train(args.profile, args.data, out, args.set, args.resume, args.device, progress=not args.quiet, dataset=default_dataset(args),
-                detections=args.detections, from_scratch=args.from_scratch, settings_file=args.settings)
-    man = json.loads(Path(out, "manifest.json").read_text())
-    fin = man.get("final") or {}
-    print(f"finished: final validation mAP {fin.get('val_mAP', float('nan')):.1f} (best {res['val_mAP']:.1f} at step {res.get('step')}); "
-          f"data {man['site']['data_root']['path']}; run folder {out}" if res else f"finished stage 1 only; run folder {out}")
-    return 0
-
-# %% ../nbs/11_cli.ipynb #c11a0004
-def _tables_parser(sub):
-    s = sub.add_parser("tables", help="regenerate the paper's tables, figures and benchmarks (papermill)",
-                       description="Run nbs/experiments/ with papermill and write paper_tables/.")
-    s.add_argument("--profile", default="smoke", help="tiny, smoke (default) or paper")
-    s.add_argument("--data-root", help="a PoseTrack root (default: SynthPoseTrack, generated and labelled as such)")
-    s.add_argument("--detections", help="person-detection file for the validation split")
-    s.add_argument("--only", nargs="+", help="run only these experiments (e.g. table5 benchmark_training)")
-    s.add_argument("--device", help="cpu, cuda or auto (default: settings)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", help="output folder (default: paper_tables; with --rehearse: runs/rehearsal/tables)")
-    s.add_argument("--runs-dir", help="where trained models are kept and reused (default: runs/tables)")
-    s.add_argument("--settings", help="settings file: PoseTrack roots, detection files, checkpoints (default: ./settings.ini or the project's)")
-    s.add_argument("--from-scratch", action="store_true", help="paper profile: train without the COCO-pretrained checkpoints (the tables say so)")
-    s.add_argument("--rehearse", action="store_true", help="paper profile: a full-size rehearsal on CPU, a few steps per model, on SynthPoseTrack "
-                                                         "reached through a generated settings.ini (tables labelled 'rehearsal')")
-    s.set_defaults(func=cmd_tables)
-
-def cmd_tables(args) -> int:
-    "Run the experiment notebooks (papermill) and write the tables, figures and benchmarks."
-    from cdpose.settings import load_settings, resolve_device
-    from cdpose.tables import run_experiments
-    settings, _ = load_settings(args.settings, device=args.device)
-    args.out = args.out or ("runs/rehearsal/tables" if args.rehearse else "paper_tables")    # a rehearsal never overwrites the committed tables
-    check_output(args.out, "--out")
-    if args.runs_dir: check_output(args.runs_dir, "--runs-dir")
-    man = run_experiments(args.profile, args.out, data_root=args.data_root or "", detections=args.detections or "",
-                          device=resolve_device(settings.device), seed=args.seed, only=args.only, runs_dir=args.runs_dir or "",
-                          settings_file=args.settings or "", rehearse=args.rehearse, from_scratch=args.from_scratch)
-    for n in man["notebooks"]: print(f"{n['notebook']:40s} {n['status']:6s} {n['wall_s']:8.1f} s")
-    print(f"tables written to {args.out} in {man['wall_s']:.0f} s (manifest_{args.profile}.json)")
-    site = Path(man["runs"]) / "data.json"
-    print(f"trained models in {man['runs']}")
-    if site.is_file():
-        for v, rel in json.loads(site.read_text()).get("releases", {}).items():
-            print(f"data (PoseTrack{v} layout): {rel['root']}  (check it: cdpose inspect {rel['root']})")
-    return 0
-
-# %% ../nbs/11_cli.ipynb #c11a0005
-def _params_parser(sub):
-    s = sub.add_parser("params", help="parameter counts and FLOPs per component (Table 4)",
-                       description="Count parameters per component, as in Table 4, and FLOPs of one clip.")
-    s.add_argument("--backbone", default="hrnet_w48", help="a registered backbone (cdpose.backbone.BACKBONES), e.g. vit_base or "
-                   "hrnet_w48; an unknown name lists them all")
-    s.add_argument("--config", nargs="+", default=["baseline", "full"], help="baseline, full, or any Table 5/6 row name")
-    s.add_argument("--input-size", type=int, nargs=2, default=[256, 192], metavar=("H", "W"))
-    s.add_argument("--T", type=int, default=2)
-    s.add_argument("--no-flops", action="store_true", help="count parameters only (fast)")
-    s.add_argument("--json", action="store_true", help="print JSON: config, params, components (one object per config)")
-    s.set_defaults(func=cmd_params)
-
-def cmd_params(args) -> int:
-    "Table 4-style parameter counts (and FLOPs) per component of each configuration."
-    from cdpose.model import ModelConfig, LossConfig, ablation, model_complexity
-    base = replace(ModelConfig(), backbone=args.backbone, input_size=tuple(args.input_size),
-                   heatmap_size=(args.input_size[0] // 4, args.input_size[1] // 4))
-    rows = [{"config": name, "backbone": args.backbone, "input_size": list(args.input_size), "T": args.T,
-             **model_complexity(ablation({"full": "+fusion (full)"}.get(name, name), base, LossConfig())[0], T=args.T, flops=not args.no_flops)}
-            for name in args.config]
-    if args.json:
-        print(json.dumps(rows[0] if len(rows) == 1 else rows)); return 0
-    for r in rows:
-        fl = f", {r['gflops_per_clip']:.1f} GFLOPs per clip of {2 * args.T + 1} frames" if "gflops_per_clip" in r else ""
-        print(f"{r['config']} ({r['backbone']}, {r['input_size'][0]}x{r['input_size'][1]}): {r['params'] / 1e6:.2f}M parameters{fl}")
-        for k, v in r["components"].items(): print(f"  {k:32s} {v / 1e6:8.3f}M")
-    return 0
-
-# %% ../nbs/11_cli.ipynb #c11a0006
-def _predict_parser(sub):
-    s = sub.add_parser("predict", help="run a trained model on a video file or frame folder: PoseTrack JSON and MP4 with skeletons",
-                       description="Estimate the poses in a video (file or frame folder) with a trained checkpoint. Person boxes come "
-                                   "from a detection file, from the video's annotation file, or are the whole frame; they are linked "
-                                   "into tracks. Writes OUT/<video>.json (PoseTrack format; with --gt, named and numbered as the "
-                                   "annotation, so `cdpose evaluate` scores it) and OUT/<video>.mp4 with the skeletons drawn.")
-    s.add_argument("--checkpoint", required=True, help="a training checkpoint (RUN/checkpoints/final.pt, the model at the end of training)")
-    src = s.add_mutually_exclusive_group(required=True)
-    src.add_argument("--video", help="a video file (mp4, mkv, avi, mov, ...)")
-    src.add_argument("--frames", help="a folder of frame images, numbered without gaps")
-    s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--boxes", help="person detections: COCO results (image_id, bbox, score) or DCPose/PoseWarper boxes (image_name); a file "
-                                   "for a whole split is fine, the video's records are used. Image ids are PoseTrack's: 10000000000 + "
-                                   "10000 x video number + frame index (video number: the leading digits of the video's name)")
-    s.add_argument("--dataset", choices=["posetrack17", "posetrack18", "posetrack21"], help="a configured release: its detection file "
-                   "(detectionsNN) as --boxes, and, for one of its frame folders, the video's annotation as --gt")
-    s.add_argument("--split", default="val", help="with --dataset: the split the video is in (default val)")
-    s.add_argument("--gt", help="the video's PoseTrack17/18/21 annotation file: its boxes (unless --boxes or --whole-frame), image ids and names")
-    s.add_argument("--whole-frame", action="store_true", help="the whole frame is one person")
-    s.add_argument("--box-threshold", type=float, default=0.0, help="drop detections scoring below this")
-    s.add_argument("--flip", action="store_true", help="flip test: average with the mirrored crops (twice the passes)")
-    s.add_argument("--engine", choices=["streaming", "naive"], default="streaming",
-                   help="streaming: each person-frame through the backbone once (default); naive: a keyframe-box window per keyframe")
-    s.add_argument("--batch-size", type=int, default=32, help="crops per backbone pass")
-    s.add_argument("--no-video", action="store_true", help="write only the JSON")
-    s.add_argument("--fps", type=float, help="frame rate of the MP4 (default: the input video's, or 25 for frame folders)")
-    s.add_argument("--draw-threshold", type=float, default=0.3, help="draw joints scoring above this")
-    s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
-    s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
-    s.add_argument("--json", action="store_true", help="print one JSON object: paths, counts, seconds, passes per person-frame")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.set_defaults(func=cmd_predict)
-
-# %% ../nbs/11_cli.ipynb #c11a0007
-def cmd_predict(args) -> int:
-    "Run a trained model on a video file or frame folder: a PoseTrack JSON of the poses and an MP4 with the skeletons."
-    from cdpose.settings import load_settings, resolve_device
-    from cdpose.inference import check_predict_options, predict_to_files
-    check_predict_options(fps=args.fps, batch_size=args.batch_size, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold)
-    check_output(args.out, "--out")
-    settings, sources = load_settings(args.settings, device=args.device)
-    if args.dataset:                       # the release's detection file (whole split) and, for a PoseTrack frame folder, its annotation
-        from cdpose.settings import resolve_dataset
-        site = resolve_dataset(args.dataset, None, None, settings, sources)
-        if not (args.boxes or args.whole_frame) and site.detections: args.boxes = site.detections
-        ann = annotation_dir(site.root, args.split) / f"{Path(args.video or args.frames).name}.json"
-        if not args.gt and ann.is_file(): args.gt = str(ann)
-        print(f"{args.dataset}: boxes {args.boxes or '(annotation)'}; annotation {args.gt or '(none)'}", file=sys.stderr)
-    r = predict_to_files(args.checkpoint, args.video or args.frames, args.out, boxes=args.boxes, gt=args.gt, whole_frame=args.whole_frame,
-                         device=resolve_device(settings.device), flip=args.flip, batch_size=args.batch_size, engine=args.engine,
-                         video=not args.no_video, fps=args.fps, box_threshold=args.box_threshold, draw_threshold=args.draw_threshold,
-                         progress=not args.quiet)
-    if args.json:
-        print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in r.items()})); return 0
-    print(f"{r['frames']} frames, {r['person_frames']} person-frames in {r['seconds']:.1f} s "
-          f"({r['person_frames'] / max(r['seconds'], 1e-9):.1f} person-frames/s, {r['engine']} engine, "
-          f"{r['passes_per_person_frame']:.2f} backbone passes per person-frame{' and view' if args.flip else ''})")
-    print(f"poses: {r['json']}" + (f"\nvideo: {r['video']}" if r["video"] else ""))
     return 0
 
 # %% ../nbs/11_cli.ipynb #be3b87be
@@ -329,12 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"cdpose {__version__}")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_synth_parser, _inspect_parser, _evaluate_parser, _train_parser, _tables_parser, _params_parser, _predict_parser): add(sub)
+    for add in (_synth_parser, _inspect_parser, _evaluate_parser, _train_parser, _tables_parser, _params_parser,
+                _predict_parser):
+        add(sub)
     s = sub.add_parser("settings", help="show the resolved site settings (settings.ini, CDPOSE_* variables)")
     s.add_argument("--file", help="settings file (default: ./settings.ini or the project's)")
     s.set_defaults(func=cmd_settings)
-    for s in sub.choices.values():        # --debug also after the subcommand (SUPPRESS: it does not undo a --debug before it)
-        s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error instead of one line")
+    for s in sub.choices.values():  # --debug also after the subcommand (SUPPRESS: it does not undo a --debug before it)
+        s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the traceback of an error instead of one line")
     return p
 
 # %% ../nbs/11_cli.ipynb #c11a0009
@@ -347,11 +207,13 @@ _PATH_LOCALS = ("path", "filename", "file", "fname")
 def _target(path: str) -> str:
     "The file a hidden temporary file (`.NAME.XXXX.tmp`, see `save_atomic`) stands for; any other path as it is."
     p = Path(path)
-    if p.name.startswith(".") and p.suffix == ".tmp" and p.name.count(".") >= 3: return str(p.with_name(p.name[1:].rsplit(".", 2)[0]))
+    if p.name.startswith(".") and p.suffix == ".tmp" and p.name.count(".") >= 3:
+        return str(p.with_name(p.name[1:].rsplit(".", 2)[0]))
     return str(path)
 
 def _culprit(e: BaseException) -> str | None:
-    "The file being read or written when `e` was raised: the innermost traceback frame with a path in a local named like one."
+    """The file being read or written when `e` was raised: the innermost traceback frame with a path in a local named
+    like one."""
     for frame, _ in reversed(list(traceback.walk_tb(e.__traceback__))):
         for name in _PATH_LOCALS:
             v = frame.f_locals.get(name)
@@ -359,16 +221,20 @@ def _culprit(e: BaseException) -> str | None:
     return None
 
 def error_message(e: BaseException) -> str:
-    "One line for an error: the library's own errors (ValueError, RuntimeError kinds) as they are, an OSError with its file, anything else with the file being read or written."
+    """One line for an error: the library's own errors (ValueError, RuntimeError kinds) as they are, an OSError with its
+    file, anything else with the file being read or written."""
     if isinstance(e, OSError) and e.errno and e.filename:
-        msg = f"{_target(os.fspath(e.filename))}: {e.strerror}" + (f" ({os.fspath(e.filename2)})" if e.filename2 else "")
+        msg = (f"{_target(os.fspath(e.filename))}: {e.strerror}"
+               + (f" ({os.fspath(e.filename2)})" if e.filename2 else ""))
     elif isinstance(e, (ValueError, RuntimeError, FloatingPointError)): msg = str(e)
-    else:                                  # an OSError without its file (a full disk, a corrupt image) or an unexpected error
+    else:  # an OSError without its file (a full disk, a corrupt image) or an unexpected error
         where = _culprit(e)
-        msg = (e.strerror or str(e)) if isinstance(e, OSError) else f"{type(e).__name__}: {e} (unexpected: --debug shows the traceback)"
+        msg = (e.strerror or str(e)) if isinstance(e, OSError) else (f"{type(e).__name__}: {e} (unexpected: --debug "
+                                                                     "shows the traceback)")
         if where and where not in msg: msg = f"{where}: {msg}"
     return "; ".join(l.strip() for l in msg.splitlines() if l.strip()) or type(e).__name__
 
+# %% ../nbs/11_cli.ipynb #939d3ede
 def _close_progress_bars():
     "Close the progress bars an error left open, so that the error line starts a line of its own."
     try:
@@ -377,7 +243,8 @@ def _close_progress_bars():
     except Exception: pass
 
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `cdpose` console command: one line and exit code 2 for an error, 130 for Ctrl-C (143 for SIGTERM); `--debug` raises instead."
+    """Entry point of the `cdpose` console command: one line and exit code 2 for an error, 130 for Ctrl-C (143 for
+    SIGTERM); `--debug` raises instead."""
     args = build_parser().parse_args(argv)
     old = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     try: return args.func(args)
@@ -394,5 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if old is not None: signal.signal(signal.SIGTERM, old)
 
-if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", "") == "cdpose.cli":   # python/torchrun -m cdpose.cli train ...
+# python/torchrun -m cdpose.cli train ...
+if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", "") == "cdpose.cli":
     sys.exit(main())

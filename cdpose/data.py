@@ -16,7 +16,8 @@ import numpy as np
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
 from .files import DataError, DataIssue, read_json, gc_paused, atomic_file, write_json_atomic
-_all_ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']   # chapter 00a_files, still importable from here
+# chapter 00a_files, still importable from here
+_all_ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
 
 # %% auto #0
 __all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'read_posetrack18_video',
@@ -74,7 +75,7 @@ def _box(value, path, fld) -> np.ndarray | None:
     return np.array(value, dtype=np.float64)
 
 def _int(value, path, fld) -> int:
-    "An integer field (an id); `null` means unknown (-1), a string or a fraction is an error (`fld` may be a callable naming it)."
+    "An integer field (an id): `null` means unknown (-1), a string or a fraction is an error; `fld` may be a callable."
     if type(value) is int: return value
     if value is None: return -1
     if type(value) is float and value.is_integer(): return int(value)
@@ -89,7 +90,8 @@ def _keypoints(value, path, fld, n: int = NUM_KEYPOINTS) -> np.ndarray:
     "One person's keypoints as an (n, 3) float array: a flat list of 3n finite numbers."
     try: k = np.asarray(value)
     except (TypeError, ValueError): k = np.asarray(None)
-    if k.dtype.kind not in "iuf": raise DataError(path, fld, f"keypoints must be a flat list of numbers, got {str(value)[:60]}")
+    if k.dtype.kind not in "iuf":
+        raise DataError(path, fld, f"keypoints must be a flat list of numbers, got {str(value)[:60]}")
     if k.size != 3 * n: raise DataError(path, fld, f"expected {3 * n} values ({n} x 3), got {k.size}")
     k = k.astype(np.float64).reshape(n, 3)
     if not np.isfinite(k).all(): raise DataError(path, fld, "keypoints contain NaN or infinity")
@@ -97,7 +99,7 @@ def _keypoints(value, path, fld, n: int = NUM_KEYPOINTS) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #da7a0002
 def _all_boxes(anns: list, key: str, path) -> list[np.ndarray | None]:
-    "The `key` box of every annotation of a file (None where absent), checked as one array; one by one only to name a bad one."
+    "The `key` box of every annotation (None where absent), checked as one array; one by one only to name a bad one."
     vals = [a.get(key) for a in anns]
     given = [i for i, v in enumerate(vals) if v is not None and not (type(v) is list and not v)]
     out: list = [None] * len(vals)
@@ -110,7 +112,7 @@ def _all_boxes(anns: list, key: str, path) -> list[np.ndarray | None]:
     return [_box(v, path, f"annotations[{i}].{key}") for i, v in enumerate(vals)]
 
 def _all_scores(anns: list, path, n: int = NUM_KEYPOINTS) -> list[np.ndarray | None]:
-    "The per-joint `scores` of every annotation (None where absent or empty), checked as one array; one by one only to name a bad one."
+    "Every annotation's per-joint `scores` (None if absent or empty) as one array; one by one only to name a bad one."
     vals = [a.get("scores") for a in anns]
     given = [i for i, v in enumerate(vals) if v]
     out: list = [None] * len(vals)
@@ -123,7 +125,8 @@ def _all_scores(anns: list, path, n: int = NUM_KEYPOINTS) -> list[np.ndarray | N
     for i in given:
         v = np.asarray(vals[i]) if isinstance(vals[i], list) else np.asarray(None)
         if v.dtype.kind not in "iuf" or v.shape != (n,):
-            raise DataError(path, f"annotations[{i}].scores", f"expected {n} per-joint scores (numbers, or none), got {str(vals[i])[:60]}")
+            raise DataError(path, f"annotations[{i}].scores",
+                            f"expected {n} per-joint scores (numbers, or none), got {str(vals[i])[:60]}")
         out[i] = v.astype(np.float64)
     return out
 
@@ -148,7 +151,9 @@ def _ignore_regions(xs, ys, path, fld) -> list[np.ndarray]:
     return regions
 
 def _check_posetrack18(d, path: Path):
-    "The file's structure, before anything is converted: `images` (objects with a `file_name` and a unique integer `id`) and `annotations` (objects whose `image_id` is one of those ids); absent `annotations` and `categories` become empty lists."
+    """The file's structure, before anything is converted: `images` (objects with a `file_name` and a unique integer
+    `id`) and `annotations` (objects whose `image_id` is one of those ids); absent `annotations` and `categories` become
+    empty lists."""
     if not isinstance(d, dict) or "images" not in d:
         raise DataError(path, "images", "missing: not a PoseTrack18/21 annotation file")
     if not d["images"]: raise DataError(path, "images", "the video has no frames (empty video)")
@@ -159,14 +164,17 @@ def _check_posetrack18(d, path: Path):
         if not isinstance(im, dict): raise DataError(path, f"images[{i}]", f"expected an object, got {str(im)[:40]}")
         for k in ("id", "file_name"):
             if k not in im: raise DataError(path, f"images[{i}].{k}", "missing")
-        if type(im["id"]) is not int: raise DataError(path, f"images[{i}].id", f"expected an integer image id, got {im['id']!r}")
+        if type(im["id"]) is not int:
+            raise DataError(path, f"images[{i}].id", f"expected an integer image id, got {im['id']!r}")
     ids = [im["id"] for im in d["images"]]
     if len(set(ids)) != len(ids): raise DataError(path, "images[].id", "duplicate image ids")
     known = set(ids)
     for a, ann in enumerate(d["annotations"]):
-        if not isinstance(ann, dict): raise DataError(path, f"annotations[{a}]", f"expected an object, got {str(ann)[:40]}")
+        if not isinstance(ann, dict):
+            raise DataError(path, f"annotations[{a}]", f"expected an object, got {str(ann)[:40]}")
         if type(ann.get("image_id")) is not int or ann["image_id"] not in known:
-            raise DataError(path, f"annotations[{a}].image_id", f"{ann.get('image_id')!r} is not the id of any image in this file")
+            raise DataError(path, f"annotations[{a}].image_id",
+                            f"{ann.get('image_id')!r} is not the id of any image in this file")
 
 def _posetrack18_person(ann: dict, a: int, kps: np.ndarray, box, head, scores, path: Path) -> Person:
     "Annotation `a` as a `Person`, from its already checked arrays; its track id, id and score are checked here."
@@ -178,7 +186,7 @@ def _posetrack18_person(ann: dict, a: int, kps: np.ndarray, box, head, scores, p
 # %% ../nbs/01_data.ipynb #da7a0008
 def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "",
                            fmt: str = "posetrack18", data: dict | None = None) -> Video:
-    "Read one PoseTrack18 (or PoseTrack21, `fmt='posetrack21'`) per-video JSON file (or its already-loaded `data`) into a `Video`."
+    "Read a PoseTrack18 (or 21: `fmt='posetrack21'`) per-video JSON file (or its loaded `data`) into a `Video`."
     path = Path(path); d = read_json(path) if data is None else data
     _check_posetrack18(d, path)
     anns = d["annotations"]
@@ -191,11 +199,13 @@ def read_posetrack18_video(path: str | os.PathLike, root: str | os.PathLike, spl
     for a, ann in enumerate(anns): by_image.setdefault(ann["image_id"], []).append(a)
     frames = []
     for idx, im in enumerate(d["images"]):
-        persons = [_posetrack18_person(anns[a], a, kps_all[a], boxes[a], heads[a], scores[a], path) for a in by_image.get(im["id"], [])]
+        persons = [_posetrack18_person(anns[a], a, kps_all[a], boxes[a], heads[a], scores[a], path)
+                   for a in by_image.get(im["id"], [])]
         labeled = im.get("is_labeled", bool(persons))
         frames.append(Frame(image_id=im["id"], file_name=im["file_name"], index=idx, is_labeled=bool(labeled),
                             persons=persons, ignore_regions=_ignore_regions(
-                                im.get("ignore_regions_x"), im.get("ignore_regions_y"), path, f"images[{idx}].ignore_regions_x/y")))
+                                im.get("ignore_regions_x"), im.get("ignore_regions_y"), path,
+                                f"images[{idx}].ignore_regions_x/y")))
     return Video(name=path.stem, frames=frames, root=Path(root), source=path, split=split, format=fmt)
 
 # %% ../nbs/01_data.ipynb #6e4af013
@@ -219,13 +229,14 @@ def box_from_keypoints(kps: np.ndarray, head_box: np.ndarray | None = None, pad:
     return np.concatenate([lo, hi - lo])
 
 def video_number(name: str) -> int:
-    "The number a PoseTrack video's name starts with (`000342_mpii_test` -> 342); names without one get a stable 6-digit hash."
+    "The number a video's name starts with (`000342_mpii_test` -> 342); a name without one gets a stable 6-digit hash."
     m = re.match(r"\d+", name)
     return int(m.group()) if m else zlib.crc32(name.encode()) % 1_000_000
 
 # %% ../nbs/01_data.ipynb #da7a0006
 def _posetrack17_person(rect: dict, r: int, rf: str, path: Path) -> Person:
-    "Person `r` of a frame, from its `annorect` entry `rect` (named `rf` in errors): joints, per-joint scores, head rectangle, box."
+    """Person `r` of a frame, from its `annorect` entry `rect` (named `rf` in errors): joints, per-joint scores, head
+    rectangle, box."""
     k15 = np.zeros((15, 3))
     pts = (_scalar(rect.get("annopoints"), {}) or {}).get("point", []) if rect.get("annopoints") else []
     s15, scored = np.full((15, 1), MIN_SCORE), False
@@ -242,28 +253,33 @@ def _posetrack17_person(rect: dict, r: int, rf: str, path: Path) -> Person:
         x1, y1, x2, y2 = (float(_scalar(rect[k])) for k in ("x1", "y1", "x2", "y2"))
         head = np.array([min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)])
     kps = from_poseval_order(k15)
-    kscore = from_poseval_order(s15)[:, 0] if scored else None   # predictions carry per-joint scores; a point without: MIN_SCORE
-    return Person(keypoints=kps, bbox=box_from_keypoints(kps, head), head_box=head, track_id=int(_scalar(rect.get("track_id"), -1)),
-                  id=r, score=float(_scalar(rect.get("score"), 1.0)), keypoint_scores=kscore)
+    # predictions carry per-joint scores; a point without: MIN_SCORE
+    kscore = from_poseval_order(s15)[:, 0] if scored else None
+    return Person(keypoints=kps, bbox=box_from_keypoints(kps, head), head_box=head,
+                  track_id=int(_scalar(rect.get("track_id"), -1)), id=r, score=float(_scalar(rect.get("score"), 1.0)),
+                  keypoint_scores=kscore)
 
-def read_posetrack17_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "", data: dict | None = None) -> Video:
-    "Read one PoseTrack17 `annolist` JSON file (or its already-loaded `data`) into a `Video` (joints mapped to the 17-joint schema)."
+def read_posetrack17_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "",
+                           data: dict | None = None) -> Video:
+    "Read one PoseTrack17 `annolist` JSON file (or its loaded `data`) into a `Video`, joints in the 17-joint schema."
     path = Path(path); d = read_json(path) if data is None else data
-    if not isinstance(d, dict) or "annolist" not in d: raise DataError(path, "annolist", "missing: not a PoseTrack17 annotation file")
+    if not isinstance(d, dict) or "annolist" not in d:
+        raise DataError(path, "annolist", "missing: not a PoseTrack17 annotation file")
     if not d["annolist"]: raise DataError(path, "annolist", "the video has no frames (empty video)")
     frames, vnum = [], video_number(path.stem)      # PoseTrack17 has no image ids: frame i gets PoseTrack18's id
     for i, entry in enumerate(d["annolist"]):
         fld = f"annolist[{i}]"
         name = _scalar([im.get("name") for im in entry.get("image", [])] or None)
         if not name: raise DataError(path, f"{fld}.image[0].name", "missing")
-        persons = [_posetrack17_person(rect, r, f"{fld}.annorect[{r}]", path) for r, rect in enumerate(entry.get("annorect") or [])]
+        persons = [_posetrack17_person(rect, r, f"{fld}.annorect[{r}]", path)
+                   for r, rect in enumerate(entry.get("annorect") or [])]
         regions = []
         for g, reg in enumerate(entry.get("ignore_regions") or []):
             pts = reg.get("point", [])
             if len(pts) >= 3: regions.append(np.array([[float(_scalar(p["x"])), float(_scalar(p["y"]))] for p in pts]))
         labeled = _scalar(entry.get("is_labeled"), 1 if persons else 0)
-        frames.append(Frame(image_id=posetrack18_image_id(vnum, i), file_name=name, index=i, is_labeled=bool(labeled), persons=persons,
-                            ignore_regions=regions))
+        frames.append(Frame(image_id=posetrack18_image_id(vnum, i), file_name=name, index=i, is_labeled=bool(labeled),
+                            persons=persons, ignore_regions=regions))
     return Video(name=path.stem, frames=frames, root=Path(root), source=path, split=split, format="posetrack17")
 
 # %% ../nbs/01_data.ipynb #6d240751
@@ -322,7 +338,8 @@ def posetrack17_dict(video: Video) -> dict:
                 r.update(x1=[round(x, 3)], y1=[round(y, 3)], x2=[round(x + w, 3)], y2=[round(y + h, 3)])
             rects.append(r)
         annolist.append({"image": [{"name": f.file_name}], "imgnum": [f.index + 1], "is_labeled": [int(f.is_labeled)],
-                         "ignore_regions": [{"point": [{"x": [round(float(x), 3)], "y": [round(float(y), 3)]} for x, y in r]}
+                         "ignore_regions": [{"point": [{"x": [round(float(x), 3)],
+                                                        "y": [round(float(y), 3)]} for x, y in r]}
                                             for r in f.ignore_regions],
                          "annorect": rects})
     return {"annolist": annolist}
@@ -330,7 +347,8 @@ def posetrack17_dict(video: Video) -> dict:
 # %% ../nbs/01_data.ipynb #f0a1b2c3
 @dataclass(frozen=True)
 class AnnotationFormat:
-    "An annotation format: how to recognise a loaded file, read it into a `Video`, write a `Video` back, and where its files live."
+    """An annotation format: how to recognise a loaded file, read it into a `Video`, write a `Video` back, and where its
+    files live."""
     name: str                                   # the `Video.format` it reads and writes
     recognise: Callable[[object, Path], bool]   # (loaded JSON, file path) -> is it this format?
     read: Callable[..., Video]                  # (path, root, split, data=loaded JSON) -> Video
@@ -351,20 +369,24 @@ def _is_posetrack21(d, path: Path) -> bool:
     anns = (d.get("annotations") or []) if isinstance(d, dict) else []
     return any(isinstance(a, dict) and "person_id" in a for a in anns[:5]) or "posetrack_data" in path.parts
 
-register_format(AnnotationFormat("posetrack18", lambda d, path: True,            # the fallback: its reader names what is missing
-                                 partial(read_posetrack18_video, fmt="posetrack18"), lambda v: posetrack18_dict(v, vid_id=_vid_id(v))))
+register_format(AnnotationFormat("posetrack18", lambda d, path: True,  # the fallback: its reader names what is missing
+                                 partial(read_posetrack18_video, fmt="posetrack18"),
+                                 lambda v: posetrack18_dict(v, vid_id=_vid_id(v))))
 register_format(AnnotationFormat("posetrack21", _is_posetrack21, partial(read_posetrack18_video, fmt="posetrack21"),
-                                 lambda v: posetrack18_dict(v, vid_id=_vid_id(v), posetrack21=True), folder="posetrack_data"))
-register_format(AnnotationFormat("posetrack17", lambda d, path: isinstance(d, dict) and "annolist" in d, read_posetrack17_video,
-                                 posetrack17_dict))
+                                 lambda v: posetrack18_dict(v, vid_id=_vid_id(v), posetrack21=True),
+                                 folder="posetrack_data"))
+register_format(AnnotationFormat("posetrack17", lambda d, path: isinstance(d, dict) and "annolist" in d,
+                                 read_posetrack17_video, posetrack17_dict))
 
 def annotation_dict(video: Video) -> dict:
     "The JSON object of `video` in its own format (`video.format`)."
-    if video.format not in ANNOTATION_FORMATS: raise ValueError(f"format {video.format!r}: not a registered annotation format ({', '.join(ANNOTATION_FORMATS)})")
+    if video.format not in ANNOTATION_FORMATS:
+        raise ValueError(f"format {video.format!r}: not a registered annotation format "
+                         f"({', '.join(ANNOTATION_FORMATS)})")
     return ANNOTATION_FORMATS[video.format].write(video)
 
 def read_video(path: str | os.PathLike, root: str | os.PathLike, split: str = "") -> Video:
-    "Read a per-video annotation file of any registered format (PoseTrack17, 18, 21), telling the format from its content."
+    "Read a per-video annotation file of any registered format (PoseTrack17, 18, 21), told apart by its content."
     path = Path(path)
     d = read_json(path)
     fmt = next(f for f in ANNOTATION_FORMATS.values() if f.recognise(d, path))

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .data import (DataError, DataIssue, Video, _box, _floats, box_from_keypoints, gc_paused, read_json, read_video)
+from .data import DataError, DataIssue, Video, _box, _floats, box_from_keypoints, gc_paused, read_json, read_video
 
 # %% auto #0
 __all__ = ['JOINT_MARGIN', 'INCOMPLETE', 'PoseTrackData', 'annotation_dir', 'check_video', 'load_posetrack', 'Detection',
@@ -45,13 +45,15 @@ class PoseTrackData:
 def annotation_dir(root: str | os.PathLike, split: str) -> Path:
     "The folder holding the per-video annotation files of `split` under `root`, in any official layout."
     root = Path(root)
-    for cand in (root / "annotations" / split, root / "posetrack_data" / split, root / "posetrack_data" / "annotations" / split):
+    for cand in (root / "annotations" / split, root / "posetrack_data" / split,
+                 root / "posetrack_data" / "annotations" / split):
         if cand.is_dir(): return cand
     raise DataError(root, f"annotations/{split}", "no annotation folder for this split (looked for annotations/"
                     f"{split}/, posetrack_data/{split}/ and posetrack_data/annotations/{split}/)")
 
 def _frame_size(path: Path, src: str, field: str, decode: bool) -> tuple[int, int]:
-    "(width, height) of a frame image from its header (`decode`: from decoding all of it), or a DataError naming the file."
+    """(width, height) of a frame image from its header (`decode`: from decoding all of it), or a DataError naming the
+    file."""
     try:
         with Image.open(path) as im:
             if decode: im.load()
@@ -66,7 +68,8 @@ JOINT_MARGIN = 0.25    # a labelled joint further outside the image than this fr
 
 def check_video(video: Video, check_images: bool = True, decode: bool = False) -> list[DataIssue]:
     """Validate frames, boxes and joints of `video` against its images; fix what is safe to fix and report it.
-    `check_images` reads every frame's header (existence, readable, one resolution per video); `decode` decodes every frame."""
+    `check_images` reads every frame's header (existence, readable, one resolution per video); `decode` decodes every
+    frame."""
     issues, src = [], str(video.source or video.name)
     if check_images:
         missing = [i for i, f in enumerate(video.frames) if not video.image_path(i).is_file()]
@@ -78,7 +81,8 @@ def check_video(video: Video, check_images: bool = True, decode: bool = False) -
             size = _frame_size(video.image_path(i), src, f"images[{i}].file_name", decode)
             if i == 0: video.image_size = size
             elif size != video.image_size:
-                raise DataError(src, f"images[{i}].file_name", f"{video.image_path(i)} is {size[0]}x{size[1]} but the video's first "
+                raise DataError(src, f"images[{i}].file_name",
+                                f"{video.image_path(i)} is {size[0]}x{size[1]} but the video's first "
                                 f"frame is {video.image_size[0]}x{video.image_size[1]}: one video has one resolution")
     if video.image_size is None: return issues
     W, H = video.image_size
@@ -90,7 +94,8 @@ def check_video(video: Video, check_images: bool = True, decode: bool = False) -
             if out.any():
                 x, y = xy[out][0]
                 issues.append(DataIssue(src, f"image {f.image_id} ({f.file_name}), person {k}.keypoints",
-                                        f"{int(out.sum())} labelled joint(s) far outside the {W}x{H} image, e.g. at ({x:.0f}, {y:.0f})"))
+                                        f"{int(out.sum())} labelled joint(s) far outside the {W}x{H} image, e.g. at "
+                                        f"({x:.0f}, {y:.0f})"))
     for f in video.frames:
         keep = []
         for k, p in enumerate(f.persons):
@@ -98,11 +103,13 @@ def check_video(video: Video, check_images: bool = True, decode: bool = False) -
             if p.bbox is None or p.bbox[2] <= 0 or p.bbox[3] <= 0:
                 p.bbox = box_from_keypoints(p.keypoints)
                 if p.bbox is None:
-                    issues.append(DataIssue(src, f"{where}.bbox", "no box and no labelled keypoints: person skipped")); continue
+                    issues.append(DataIssue(src, f"{where}.bbox", "no box and no labelled keypoints: person skipped"))
+                    continue
                 issues.append(DataIssue(src, f"{where}.bbox", "empty box replaced by the box around its keypoints"))
             x, y, w, h = p.bbox
             if x >= W or y >= H or x + w <= 0 or y + h <= 0:
-                issues.append(DataIssue(src, f"{where}.bbox", f"box {_floats(p.bbox)} lies outside the {W}x{H} image: person skipped"))
+                issues.append(DataIssue(src, f"{where}.bbox",
+                                        f"box {_floats(p.bbox)} lies outside the {W}x{H} image: person skipped"))
                 continue
             keep.append(p)
         f.persons = keep
@@ -113,11 +120,12 @@ INCOMPLETE = ".incomplete"     # a data-set writer puts this file at the root fi
 
 def load_posetrack(root: str | os.PathLike, split: str = "val", check_images: bool = True,
                    progress: bool = True, decode_images: bool = False) -> PoseTrackData:
-    "Load every video of `split` from a PoseTrack17/18/21 root (official layout), validated (`decode_images`: decode every frame)."
+    """Load every video of `split` from a PoseTrack17/18/21 root (official layout), validated (`decode_images`: decode
+    every frame)."""
     root = Path(root)
     if (root / INCOMPLETE).exists():
-        raise DataError(root / INCOMPLETE, "", "this data set was not completely written (its writer was killed or the disk was full): "
-                        "generate it again")
+        raise DataError(root / INCOMPLETE, "", "this data set was not completely written (its writer was killed or the "
+                        "disk was full): generate it again")
     ann_dir = annotation_dir(root, split)
     files = sorted(ann_dir.glob("*.json"))
     if not files: raise DataError(ann_dir, "", "no annotation files (*.json) in this folder")
@@ -128,7 +136,8 @@ def load_posetrack(root: str | os.PathLike, split: str = "val", check_images: bo
         videos.append(v)
         for f in v.frames:   # predictions and detections are keyed by image id: one id, one frame
             if owner.setdefault(f.image_id, path) != path:
-                raise DataError(path, "image id", f"{f.image_id} of {f.file_name} is also an image id in {owner[f.image_id].name}")
+                raise DataError(path, "image id", f"{f.image_id} of {f.file_name} is also an image id in "
+                                                  f"{owner[f.image_id].name}")
     if issues: warnings.warn(f"{root} ({split}): {len(issues)} annotation issue(s), e.g. {issues[0]}")
     return PoseTrackData(root=root, split=split, videos=videos, issues=issues)
 
@@ -145,7 +154,8 @@ def _frame_key(name: str) -> str:
 
 def load_detections(path: str | os.PathLike, videos: Sequence[Video], score_threshold: float = 0.0,
                     category_id: int | None = 1, other_images: str = "error") -> dict[int, list[Detection]]:
-    "Read a detection file and return, per image id of `videos`, its boxes sorted by score; records of other images are an error, or skipped (`other_images='skip'`: a whole-split file for one video)."
+    """Read a detection file and return, per image id of `videos`, its boxes sorted by score; records of other images
+    are an error, or skipped (`other_images='skip'`: a whole-split file for one video)."""
     path = Path(path)
     recs = read_json(path)
     if isinstance(recs, dict) and "annotations" in recs: recs = recs["annotations"]
@@ -158,7 +168,8 @@ def load_detections(path: str | os.PathLike, videos: Sequence[Video], score_thre
         if not isinstance(rec, dict): raise DataError(path, f"[{r}]", "detection record is not an object")
         if category_id is not None and rec.get("category_id", category_id) != category_id: continue
         if "image_name" in rec: img = by_name.get(_frame_key(rec["image_name"]))
-        elif "image_id" in rec: img = rec["image_id"] if type(rec["image_id"]) is int and rec["image_id"] in by_id else None
+        elif "image_id" in rec:
+            img = rec["image_id"] if type(rec["image_id"]) is int and rec["image_id"] in by_id else None
         else: raise DataError(path, f"[{r}]", "record has neither image_id nor image_name")
         if img is None: unknown.append(r); continue
         if "score" not in rec: raise DataError(path, f"[{r}].score", "missing")
@@ -172,8 +183,9 @@ def load_detections(path: str | os.PathLike, videos: Sequence[Video], score_thre
     if unknown:
         r = unknown[0]; key = "image_name" if "image_name" in recs[r] else "image_id"
         raise DataError(path, f"[{r}].{key}", f"{recs[r].get(key)!r} is not a frame of the loaded videos "
-                        f"({len(unknown)} of {len(recs)} records are for unknown images: wrong split or release? Image ids are "
-                        "PoseTrack's, 10000000000 + 10000 x video number + frame index, or records name image_name)")
+                        f"({len(unknown)} of {len(recs)} records are for unknown images: wrong split or release? Image "
+                        "ids are PoseTrack's, 10000000000 + 10000 x video number + frame index, or records name "
+                        "image_name)")
     for dets in out.values(): dets.sort(key=lambda d: -d.score)
     return out
 

@@ -49,19 +49,23 @@ def _ignored(xy: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
 
 # %% ../nbs/08_evaluation.ipynb #e7a10001
 def _persons(frames: list[Frame | None], source: str, gt: bool) -> tuple:
-    "Joints (N, 15, 2), presence (N, 15), scores or head sizes, track ids and frame numbers of every person of `frames`."
+    "Joints (N, 15, 2), presence (N, 15), scores or head sizes, track ids and frame numbers of the persons of `frames`."
     ps = [(f, q) for f, fr in enumerate(frames) for q in (fr.persons if fr is not None else [])]
-    if not ps: return np.zeros((0, 15, 2)), np.zeros((0, 15), bool), np.zeros((0, 15) if not gt else 0), np.zeros(0, int), np.zeros(0, int)
+    if not ps: return (np.zeros((0, 15, 2)), np.zeros((0, 15), bool), np.zeros((0, 15) if not gt else 0),
+                       np.zeros(0, int), np.zeros(0, int))
     k = np.stack([q.keypoints for _, q in ps])
     if gt:
         bad = next((i for i, (_, q) in enumerate(ps) if q.head_box is None), None)
         if bad is not None:
             fr = frames[ps[bad][0]]
-            raise DataError(source, f"image {fr.image_id}, person {fr.persons.index(ps[bad][1])}.bbox_head", "missing: PCKh needs the ground-truth head box")
+            raise DataError(source, f"image {fr.image_id}, person {fr.persons.index(ps[bad][1])}.bbox_head",
+                            "missing: PCKh needs the ground-truth head box")
         extra = 0.6 * np.hypot(*np.stack([q.head_box[2:4] for _, q in ps]).T)
     else:
-        extra = np.stack([q.keypoint_scores[POSEVAL_FROM_SCHEMA] if q.keypoint_scores is not None else np.full(15, MIN_SCORE) for _, q in ps])
-    return k[:, POSEVAL_FROM_SCHEMA, :2], _present(k), extra, np.array([q.track_id for _, q in ps]), np.array([f for f, _ in ps])
+        extra = np.stack([q.keypoint_scores[POSEVAL_FROM_SCHEMA] if q.keypoint_scores is not None
+                          else np.full(15, MIN_SCORE) for _, q in ps])
+    return (k[:, POSEVAL_FROM_SCHEMA, :2], _present(k), extra, np.array([q.track_id for _, q in ps]),
+            np.array([f for f, _ in ps]))
 
 def _pad(values: np.ndarray, frame: np.ndarray, n_frames: int, fill) -> tuple[np.ndarray, tuple]:
     "Scatter per-person rows into an (F, most per frame, ...) array; also the (frame, slot) of each row."
@@ -92,17 +96,18 @@ def frame_arrays(pairs: list[tuple[Frame, Frame | None]], source: str = "") -> F
 
 # %% ../nbs/08_evaluation.ipynb #18886240
 def assign_frames(f: FrameArrays, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    "poseval's greedy assignment, frame by frame (batched): TP labels (F, P, 15) and the matched GT slot of each prediction (F, P; -1: none)."
+    "poseval's greedy assignment per frame (batched): TP labels (F, P, 15), each prediction's GT slot (F, P; -1: none)."
     F, P = f.pr_xy.shape[:2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.linalg.norm(f.pr_xy[:, :, None] - f.gt_xy[:, None], axis=-1) / f.head[:, None, :, None]    # (F, P, G, 15)
+        # (F, P, G, 15)
+        dist = np.linalg.norm(f.pr_xy[:, :, None] - f.gt_xy[:, None], axis=-1) / f.head[:, None, :, None]
     match = f.pr_has[:, :, None] & f.gt_has[:, None] & (dist <= threshold)
     n_gt = f.gt_has.sum(-1)                                                                               # (F, G)
     pck = match.sum(-1) / np.where(n_gt > 0, n_gt, 1)[:, None]                                            # (F, P, G)
-    best = pck.argmax(2)                                                                                  # stage 1: (F, P)
+    best = pck.argmax(2)  # stage 1: (F, P)
     fi, pi = np.meshgrid(np.arange(F), np.arange(P), indexing="ij")
     kept = np.zeros_like(pck); kept[fi, pi, best] = pck[fi, pi, best]
-    winner = kept.argmax(1)                                                                               # stage 2: (F, G)
+    winner = kept.argmax(1)  # stage 2: (F, G)
     match_of = np.full((F, P), -1)
     wf, wg = np.nonzero(kept.max(1) > 0)
     match_of[wf, winner[wf, wg]] = wg
@@ -128,7 +133,7 @@ def voc_ap(scores: np.ndarray, labels: np.ndarray, n_gt: int) -> float:
     return float(np.sum((mrec[i] - mrec[i - 1]) * mpre[i]))
 
 def summarize(ap15: np.ndarray) -> dict[str, float]:
-    "The table columns (percent): Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle (plain means) and Mean (NaN-ignoring mean of 15)."
+    "Columns (percent): Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle (plain means) and Mean (NaN-ignoring, of 15)."
     out = {name: float(np.mean([ap15[j] for j in ids])) for name, ids in POSEVAL_GROUPS.items()}
     out["Mean"] = float(np.nanmean(ap15)) if not np.isnan(ap15).all() else float("nan")
     return out
@@ -152,7 +157,8 @@ def pair_frames(gt: Video, pred: Video | None) -> list[tuple[Frame, Frame | None
     extra = [f for f in pred.frames if (f.image_id not in gt_ids if use_ids else f.file_name not in gt_names)]
     if extra:
         e = extra[0]
-        raise DataError(pred.source, "images[].id" if use_ids else "file_name", f"prediction frame {e.image_id if use_ids else e.file_name!r} "
+        raise DataError(pred.source, "images[].id" if use_ids else "file_name",
+                        f"prediction frame {e.image_id if use_ids else e.file_name!r} "
                         f"is not a frame of the ground truth {gt.source} ({len(extra)} such frames)")
     return [(f, by_id.get(f.image_id) if use_ids else by_name.get(f.file_name)) for f in gt.frames]
 
@@ -165,7 +171,7 @@ class PoseTrackAP:
     summary: dict[str, float]                       # Head ... Ankle, Mean (percent)
     per_video: pd.DataFrame                         # per-video summaries and counts
     frames: int = 0                                 # evaluated frames
-    matches: list = field(default_factory=list, repr=False)   # per video: [(FrameArrays, match_of (F, P))] for smoothness
+    matches: list = field(default_factory=list, repr=False)  # per video: [(FrameArrays, match_of (F, P))], smoothness
 
     def table(self) -> pd.DataFrame:
         "One-row table with the paper's columns."
@@ -189,12 +195,14 @@ def evaluate_pckh(gt: dict[str, Video], pred: dict[str, Video], missing: str = "
     "PoseTrack per-joint AP at PCKh 0.5 with poseval's rules; `gt` and `pred` map file names to videos."
     if missing not in ("error", "empty"): raise ValueError(f"missing: {missing!r} is not 'error' or 'empty'")
     unknown = sorted(set(pred) - set(gt))
-    if unknown: raise DataError(pred[unknown[0]].source, "", f"no ground-truth file of this name ({len(unknown)} prediction files without one)")
+    if unknown: raise DataError(pred[unknown[0]].source, "",
+                                f"no ground-truth file of this name ({len(unknown)} prediction files without one)")
     chunks, rows, matches, frames = [], [], [], 0
     for name, g in gt.items():
         p = pred.get(name)
         if p is None and missing == "error":
-            raise DataError(Path(g.source).name if g.source else name, "", "no prediction file of this name in the prediction folder "
+            raise DataError(Path(g.source).name if g.source else name, "",
+                            "no prediction file of this name in the prediction folder "
                             "(use missing='empty' / --missing empty to count it as predicting nothing)")
         fa, vchunks = frame_arrays(pair_frames(g, p), str(g.source)), []
         if fa is not None:
@@ -212,7 +220,8 @@ def evaluate_dirs(gt_dir: str | os.PathLike, pred_dir: str | os.PathLike, missin
     return evaluate_pckh(load_video_dir(gt_dir), load_video_dir(pred_dir, allow_empty=True), missing)
 
 # %% ../nbs/08_evaluation.ipynb #ac5323d3
-def make_person(kps15: np.ndarray, head: float = 10.0, scores: np.ndarray | float | None = None, track: int = 0) -> Person:
+def make_person(kps15: np.ndarray, head: float = 10.0, scores: np.ndarray | float | None = None,
+                track: int = 0) -> Person:
     "A person from 15 poseval-order joints (15, 2); missing joints as NaN. For tests and examples."
     k = np.zeros((NUM_KEYPOINTS, 3))
     ok = ~np.isnan(kps15).any(1)
@@ -221,17 +230,19 @@ def make_person(kps15: np.ndarray, head: float = 10.0, scores: np.ndarray | floa
     if scores is not None:
         s = np.zeros(NUM_KEYPOINTS); s[POSEVAL_FROM_SCHEMA] = scores
     c = np.nanmean(kps15, 0)
-    return Person(keypoints=k, bbox=np.array([c[0] - 20, c[1] - 40, 40, 80]), head_box=np.array([c[0], c[1], head / 0.6 / np.sqrt(2), head / 0.6 / np.sqrt(2)]),
-                  track_id=track, keypoint_scores=s)
+    return Person(keypoints=k, bbox=np.array([c[0] - 20, c[1] - 40, 40, 80]), track_id=track, keypoint_scores=s,
+                  head_box=np.array([c[0], c[1], head / 0.6 / np.sqrt(2), head / 0.6 / np.sqrt(2)]))
 
 def make_video(name: str, frames: list[list[Person]], regions: dict[int, list] | None = None) -> Video:
     "A video of the given persons per frame (for tests and examples)."
     fr = [Frame(image_id=i, file_name=f"images/val/{name}/{i:06d}.jpg", index=i, is_labeled=bool(ps), persons=ps,
-                ignore_regions=[np.asarray(r, float) for r in (regions or {}).get(i, [])]) for i, ps in enumerate(frames)]
+                ignore_regions=[np.asarray(r, float) for r in (regions or {}).get(i, [])])
+          for i, ps in enumerate(frames)]
     return Video(name, fr, Path("."), source=Path(f"{name}.json"))
 
-def evaluation_case(n_videos: int, persons: int, seed: int = 0, frames: int = 74) -> tuple[dict[str, Video], dict[str, Video]]:
-    "Ground truth and noisy predictions of about `persons` people in `n_videos` videos: random poses, unique tracks, tie-free scores."
+def evaluation_case(n_videos: int, persons: int, seed: int = 0,
+                    frames: int = 74) -> tuple[dict[str, Video], dict[str, Video]]:
+    "Ground truth and noisy predictions: ~`persons` random people in `n_videos` videos, unique tracks, no score ties."
     rng = np.random.default_rng(seed)
     per_frame = max(1, round(persons / n_videos / frames))
     gts, prs = {}, {}
@@ -240,7 +251,8 @@ def evaluation_case(n_videos: int, persons: int, seed: int = 0, frames: int = 74
         for _ in range(frames):
             people = [rng.uniform(0, 1000, 2) + rng.normal(0, 30, (15, 2)) for _ in range(per_frame)]
             gfr.append([make_person(k, head=25, track=i) for i, k in enumerate(people)])
-            pfr.append([make_person(k + rng.normal(0, 5, (15, 2)), scores=rng.uniform(0, 1, 15), track=i) for i, k in enumerate(people)])
+            pfr.append([make_person(k + rng.normal(0, 5, (15, 2)), scores=rng.uniform(0, 1, 15), track=i)
+                        for i, k in enumerate(people)])
         name = f"{v:06d}_mpii_test"
         gts[f"{name}.json"], prs[f"{name}.json"] = make_video(name, gfr), make_video(name, pfr)
     return gts, prs
@@ -282,7 +294,8 @@ def reference_pckh(gt: Video, pred: Video) -> np.ndarray:
                     g, h = G[matched[i]]
                     ok = int(j in g and np.hypot(x - g[j][0], y - g[j][1]) / h <= 0.5)
                 scores[j].append(s); labels[j].append(ok)
-    return np.array([100 * voc_ap(np.array(scores[j]), np.array(labels[j]), n_gt[j]) if scores[j] else 0.0 for j in range(15)])
+    return np.array([100 * voc_ap(np.array(scores[j]), np.array(labels[j]), n_gt[j]) if scores[j] else 0.0
+                     for j in range(15)])
 
 # %% ../nbs/08_evaluation.ipynb #47847377
 def smoothness(result: PoseTrackAP) -> dict[str, float]:
@@ -294,7 +307,8 @@ def smoothness(result: PoseTrackAP) -> dict[str, float]:
             for f, p in zip(*np.nonzero(match_of >= 0)):
                 g = match_of[f, p]
                 if fa.gt_track[f, g] >= 0:
-                    track[(fa.gt_track[f, g], fa.frame_index[f])] = (fa.pr_xy[f, p], fa.gt_xy[f, g], fa.gt_has[f, g] & fa.pr_has[f, p], fa.head[f, g])
+                    track[(fa.gt_track[f, g], fa.frame_index[f])] = (fa.pr_xy[f, p], fa.gt_xy[f, g],
+                                                                     fa.gt_has[f, g] & fa.pr_has[f, p], fa.head[f, g])
         for (tid, t), (p1, g1, h1, s1) in track.items():
             nxt = track.get((tid, t + 1))
             if nxt is None: continue
@@ -312,7 +326,8 @@ def smoothness(result: PoseTrackAP) -> dict[str, float]:
             "triplets": len(acc), "pairs": len(dp)}
 
 # %% ../nbs/08_evaluation.ipynb #91cd90e1
-POSETRACK_OKS_SIGMAS = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087, .089, .089])
+POSETRACK_OKS_SIGMAS = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087,
+                                 .087, .089, .089])
 
 def evaluate_oks(gt: dict[str, Video], pred: dict[str, Video]) -> dict[str, float]:
     "COCO keypoint AP/AR (percent) through pycocotools, with PoseTrack's 17 joints."
@@ -331,14 +346,16 @@ def evaluate_oks(gt: dict[str, Video], pred: dict[str, Video]) -> dict[str, floa
                 if k[:, 2].sum() == 0: continue
                 x, y, w, h = q.bbox
                 anns.append({"id": len(anns) + 1, "image_id": iid, "category_id": 1, "iscrowd": 0, "area": float(w * h),
-                             "bbox": [float(v) for v in q.bbox], "keypoints": k.reshape(-1).tolist(), "num_keypoints": int(vis.sum())})
+                             "bbox": [float(v) for v in q.bbox], "keypoints": k.reshape(-1).tolist(),
+                             "num_keypoints": int(vis.sum())})
             for q in (pf.persons if pf else []):
                 s = q.keypoint_scores if q.keypoint_scores is not None else np.ones(NUM_KEYPOINTS)
                 kp = np.concatenate([q.keypoints[:, :2], s[:, None]], 1)
                 dets.append({"image_id": iid, "category_id": 1, "keypoints": kp.reshape(-1).tolist(),
                              "score": float(q.score if q.score != 1.0 else np.mean(s[POSEVAL_FROM_SCHEMA]))})
     coco = COCO()
-    coco.dataset = {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "person", "keypoints": list(KEYPOINT_NAMES)}]}
+    coco.dataset = {"images": images, "annotations": anns,
+                    "categories": [{"id": 1, "name": "person", "keypoints": list(KEYPOINT_NAMES)}]}
     with contextlib.redirect_stdout(io.StringIO()):
         coco.createIndex()
         res = coco.loadRes(dets) if dets else None
@@ -364,7 +381,8 @@ def _as_predicted(kps: np.ndarray) -> np.ndarray:
     out[:, 2] = (~absent).astype(float)
     return out
 
-def write_predictions(out_dir: str | os.PathLike, gt: dict[str, Video], predictions: dict[int, list[Person]]) -> list[Path]:
+def write_predictions(out_dir: str | os.PathLike, gt: dict[str, Video],
+                      predictions: dict[int, list[Person]]) -> list[Path]:
     "Write one prediction file per ground-truth video; `predictions` maps image ids to predicted persons."
     out_dir, written = Path(out_dir), []
     for name, g in gt.items():

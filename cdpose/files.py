@@ -34,7 +34,7 @@ def read_json(path: str | os.PathLike):
     path = Path(path)
     if not path.is_file(): raise DataError(path, "", "file not found")
     raw = path.read_bytes()
-    try: return orjson.loads(raw)            # 3x faster than json; it refuses NaN, which json (and so many writers) allow
+    try: return orjson.loads(raw)  # 3x faster than json; it refuses NaN, which json (and so many writers) allow
     except orjson.JSONDecodeError: pass
     try: return json.loads(raw.decode())
     except UnicodeDecodeError as e: raise DataError(path, "", f"not a UTF-8 text file ({e.reason})") from None
@@ -44,7 +44,8 @@ def read_json(path: str | os.PathLike):
 
 @contextlib.contextmanager
 def gc_paused():
-    "Pause Python's cyclic garbage collector: reading makes many small objects and no cycles, and the collector's scans of them cost a third of the reading time."
+    """Pause Python's cyclic garbage collector: reading makes many small objects and no cycles, and the collector's
+    scans of them cost a third of the reading time."""
     was = gc.isenabled(); gc.disable()
     try: yield
     finally:
@@ -59,8 +60,9 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike):
-    """Write `path` through a temporary file beside it (`.NAME.XXXX.tmp`, an ordinary new file's permissions), renamed onto `path`
-    when the block ends and removed if it fails, so no reader ever sees half a file; an OSError (a full disk) names `path`."""
+    """Write `path` through a temporary file beside it (`.NAME.XXXX.tmp`, an ordinary new file's permissions), renamed
+    onto `path` when the block ends and removed if it fails, so no reader ever sees half a file; an OSError (a full
+    disk) names `path`."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())               # not mkstemp's 0600
@@ -69,7 +71,8 @@ def atomic_file(path: str | os.PathLike):
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        if e.filename not in (None, tmp): raise     # another file's error (an input read inside the block) keeps its own name
+        # another file's error (an input read inside the block) keeps its own name
+        if e.filename not in (None, tmp): raise
         raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise

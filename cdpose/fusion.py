@@ -30,27 +30,32 @@ class FusionConfig:
 
 class HeatmapFusion(nn.Module):
     "Heatmaps (B, F, K, h, w) of a clip with its keyframe in the middle -> H_t* (B, K, h, w)."
-    def __init__(self, heatmap_hw: tuple[int, int], num_joints: int = NUM_KEYPOINTS, cfg: FusionConfig = FusionConfig()):
+    def __init__(self, heatmap_hw: tuple[int, int], num_joints: int = NUM_KEYPOINTS,
+                 cfg: FusionConfig = FusionConfig()):
         super().__init__()
         p, d = cfg.patch, cfg.dim
-        if heatmap_hw[0] % p or heatmap_hw[1] % p: raise ValueError(f"heatmaps {heatmap_hw} are not divisible into {p}x{p} patches")
+        if heatmap_hw[0] % p or heatmap_hw[1] % p:
+            raise ValueError(f"heatmaps {heatmap_hw} are not divisible into {p}x{p} patches")
         self.grid, self.cfg = (heatmap_hw[0] // p, heatmap_hw[1] // p), cfg
         self.embed = nn.Conv2d(num_joints, d, p, stride=p)
-        self.pos = nn.Parameter(torch.zeros(1, 1, self.grid[0] * self.grid[1], d)); nn.init.trunc_normal_(self.pos, std=0.02)
+        self.pos = nn.Parameter(torch.zeros(1, 1, self.grid[0] * self.grid[1], d))
+        nn.init.trunc_normal_(self.pos, std=0.02)
         self.offset = nn.Embedding(2 * cfg.max_offset + 1, d)
         self.temporal = nn.ModuleList([AttentionBlock(d, cfg.heads) for _ in range(cfg.layers)])
         self.spatial = nn.ModuleList([AttentionBlock(d, cfg.heads) for _ in range(cfg.layers)])
         self.norm = nn.LayerNorm(d)
         self.head = nn.Sequential(nn.ConvTranspose2d(d, cfg.head_dim, p, stride=p), nn.ReLU(inplace=True),
-                                  nn.Conv2d(cfg.head_dim + num_joints, cfg.head_dim, 3, padding=1), nn.ReLU(inplace=True),
-                                  nn.Conv2d(cfg.head_dim, num_joints, 3, padding=1))
+                                  nn.Conv2d(cfg.head_dim + num_joints, cfg.head_dim, 3, padding=1),
+                                  nn.ReLU(inplace=True), nn.Conv2d(cfg.head_dim, num_joints, 3, padding=1))
         nn.init.zeros_(self.head[-1].weight); nn.init.zeros_(self.head[-1].bias)
 
     def forward(self, heatmaps: torch.Tensor) -> torch.Tensor:
         B, Fr, K, h, w = heatmaps.shape
         T, key = Fr // 2, Fr // 2
-        if Fr % 2 == 0 or T > self.cfg.max_offset: raise ValueError(f"fusion needs 2T+1 frames with T <= {self.cfg.max_offset}, got {Fr}")
-        x = self.embed(heatmaps.flatten(0, 1)).flatten(2).transpose(1, 2).reshape(B, Fr, -1, self.cfg.dim)   # (B, F, N, d)
+        if Fr % 2 == 0 or T > self.cfg.max_offset:
+            raise ValueError(f"fusion needs 2T+1 frames with T <= {self.cfg.max_offset}, got {Fr}")
+        # (B, F, N, d)
+        x = self.embed(heatmaps.flatten(0, 1)).flatten(2).transpose(1, 2).reshape(B, Fr, -1, self.cfg.dim)
         offsets = torch.arange(-T, T + 1, device=x.device) + self.cfg.max_offset
         x = x + self.pos + self.offset(offsets)[None, :, None]
         N = x.shape[2]
@@ -68,13 +73,17 @@ def _to_normalised(size_hw: tuple[int, int], device=None, dtype=torch.float32) -
     return torch.tensor([[2 / (w - 1), 0, -1], [0, 2 / (h - 1), -1], [0, 0, 1]], device=device, dtype=dtype)
 
 def align_to_keyframe(heatmaps: torch.Tensor, transforms: torch.Tensor, input_hw: tuple[int, int]) -> torch.Tensor:
-    "Warp per-frame heatmaps (B, F, K, h, w), whose crops have image->crop `transforms` (B, F, 2, 3), into the keyframe's crop."
+    """Warp per-frame heatmaps (B, F, K, h, w), whose crops have image->crop `transforms` (B, F, 2, 3), into the
+    keyframe's crop."""
     B, Fr, K, h, w = heatmaps.shape
     dt = torch.float64
-    M = torch.cat([transforms.to(dt), torch.tensor([0, 0, 1], dtype=dt, device=transforms.device).expand(B, Fr, 1, 3)], 2)
+    M = torch.cat([transforms.to(dt),
+                   torch.tensor([0, 0, 1], dtype=dt, device=transforms.device).expand(B, Fr, 1, 3)], 2)
     key = M[:, Fr // 2]
     Nrm = _to_normalised(input_hw, transforms.device, dt)
-    theta = Nrm @ M @ torch.linalg.inv(key)[:, None] @ torch.linalg.inv(Nrm)     # keyframe-normalised -> frame-normalised
-    grid = F.affine_grid(theta[..., :2, :].reshape(B * Fr, 2, 3).to(heatmaps.dtype), [B * Fr, K, h, w], align_corners=True)
-    out = F.grid_sample(heatmaps.reshape(B * Fr, K, h, w), grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    theta = Nrm @ M @ torch.linalg.inv(key)[:, None] @ torch.linalg.inv(Nrm)  # keyframe-normalised -> frame-normalised
+    grid = F.affine_grid(theta[..., :2, :].reshape(B * Fr, 2, 3).to(heatmaps.dtype), [B * Fr, K, h, w],
+                         align_corners=True)
+    out = F.grid_sample(heatmaps.reshape(B * Fr, K, h, w), grid, mode="bilinear", padding_mode="zeros",
+                        align_corners=True)
     return out.reshape(B, Fr, K, h, w)

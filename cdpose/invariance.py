@@ -35,7 +35,8 @@ def _ridge(x: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
 def ridge_r2(x_fit: torch.Tensor, y_fit: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
              lambdas=(1e-2, 1e-1, 1, 10, 1e2, 1e3, 1e4), select: float = 0.25) -> torch.Tensor:
     """R² per target (columns of y) of a ridge regression fitted on `x_fit` and scored on `x_test`; its strength is
-    chosen on the last `select` share of the fit rows (pass rows grouped, so that the choice is scored on unseen groups)."""
+    chosen on the last `select` share of the fit rows (pass rows grouped, so that the choice is scored on unseen
+    groups)."""
     x_fit, y_fit, x_test, y_test = (t.double() for t in (x_fit, y_fit, x_test, y_test))
     mu, sd = x_fit.mean(0), x_fit.std(0).clamp_min(1e-8)
     ones = lambda x: torch.cat([(x - mu) / sd, torch.ones(len(x), 1, dtype=x.dtype)], 1)
@@ -47,26 +48,30 @@ def ridge_r2(x_fit: torch.Tensor, y_fit: torch.Tensor, x_test: torch.Tensor, y_t
 
 # %% ../nbs/07a_invariance.ipynb #a1c0e004
 @torch.no_grad()
-def transformed_outputs(model: CDPose, crops: torch.Tensor, theta: torch.Tensor | None = None, batch_size: int = 32) -> dict:
-    "Z (n, N*d_z) and S (n, 6; None without E_S) of crops (n, 3, H, W), each first resampled by `theta` (n, 2, 3) if given."
+def transformed_outputs(model: CDPose, crops: torch.Tensor, theta: torch.Tensor | None = None,
+                        batch_size: int = 32) -> dict:
+    """Z (n, N*d_z) and S (n, 6; None without E_S) of crops (n, 3, H, W), each first resampled by `theta` (n, 2, 3) if
+    given."""
     zs, ss = [], []
     for i in range(0, len(crops), batch_size):
         x = crops[i:i + batch_size]
         if theta is not None: x = transform_images(x, theta[i:i + batch_size].to(x.device))
         o = model.frame_outputs(x)
-        zs.append(o["Z"].flatten(1).float().cpu())            # the probe itself runs on the CPU, whatever the model's device
+        zs.append(o["Z"].flatten(1).float().cpu())  # the probe itself runs on the CPU, whatever the model's device
         if o["S"] is not None: ss.append(o["S"].flatten(1).float().cpu())
     return {"Z": torch.cat(zs), "S": torch.cat(ss) if ss else None}
 
 # %% ../nbs/07a_invariance.ipynb #a1c0e005
-def invariance_probe(model: CDPose, crops: torch.Tensor, groups: torch.Tensor, copies: int = 4, max_translation: float = 0.15,
-                     max_rotation: float = 30.0, max_scale: float = 0.25, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+def invariance_probe(model: CDPose, crops: torch.Tensor, groups: torch.Tensor, copies: int = 4,
+                     max_translation: float = 0.15, max_rotation: float = 30.0, max_scale: float = 0.25,
+                     seed: int = 0) -> tuple[pd.DataFrame, dict]:
     """How much of a random similarity transform of each crop (n, 3, H, W) can be read back, linearly, from Z and from S
     (R², fitted on half the `groups` (videos), scored on the other half); and the mean distance of L_s (RMS-normalised)
     between a crop's Z and its transformed copy's, against another video's crop."""
     model = model.eval()
     g = torch.Generator().manual_seed(seed)
-    if len(groups.unique()) < 2: groups = torch.arange(len(crops)) * 2 // len(crops)   # one video: its two halves stand in for two
+    # one video: its two halves stand in for two
+    if len(groups.unique()) < 2: groups = torch.arange(len(crops)) * 2 // len(crops)
     order = torch.argsort(groups, stable=True)
     crops, groups = crops[order], groups[order]
     theta = random_similarity(len(crops) * copies, max_rotation, max_scale, g, max_translation=max_translation)
@@ -74,10 +79,11 @@ def invariance_probe(model: CDPose, crops: torch.Tensor, groups: torch.Tensor, c
     out, y = transformed_outputs(model, reps, theta), similarity_parameters(theta)
     names = groups.unique()
     fit = torch.isin(groups, names[: len(names) // 2]).repeat_interleave(copies)
-    rows = [{"features": f"{k} ({out[k].shape[1]} numbers)", **dict(zip(PROBE_TARGETS, ridge_r2(out[k][fit], y[fit], out[k][~fit], y[~fit]).tolist()))}
+    rows = [{"features": f"{k} ({out[k].shape[1]} numbers)",
+             **dict(zip(PROBE_TARGETS, ridge_r2(out[k][fit], y[fit], out[k][~fit], y[~fit]).tolist()))}
             for k in ("Z", "S") if out[k] is not None]
     z0 = transformed_outputs(model, crops)["Z"]
-    other = torch.roll(z0, len(z0) // 2, 0)                          # half-way along the video-sorted crops: another video, as a rule
+    other = torch.roll(z0, len(z0) // 2, 0)  # half-way along the video-sorted crops: another video, as a rule
     distances = {"transformed copy": latent_distance(z0.repeat_interleave(copies, 0), out["Z"]).mean().item(),
                  "another person": latent_distance(z0, other).mean().item()}
     return pd.DataFrame(rows).round(3), distances
@@ -88,4 +94,5 @@ def keyframe_crops(root: str | Path, clip: ClipConfig, max_crops: int = 400) -> 
     `max_crops` spread evenly over the split, and each crop's video (the probe's groups)."""
     ds = PoseTrackClips(load_posetrack(root, "val", progress=False).videos, clip, train=False)
     pick = np.unique(np.linspace(0, len(ds) - 1, min(max_crops, len(ds))).round().astype(int))
-    return torch.stack([ds[int(i)]["images"][clip.T] for i in pick]), torch.tensor([ds.samples[int(i)].video for i in pick])
+    return (torch.stack([ds[int(i)]["images"][clip.T] for i in pick]),
+            torch.tensor([ds.samples[int(i)].video for i in pick]))

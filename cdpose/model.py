@@ -39,7 +39,8 @@ class ModelConfig:
     heatmap_size: tuple[int, int] = (64, 48)
     num_joints: int = NUM_KEYPOINTS
     semantic_space: bool = True               # False: the classic heatmap head on each frame
-    classic_head: bool = False                # with the space on: keep the classic head beside it as extra supervision (stage-1 pre-training)
+    # with the space on: keep the classic head beside it as extra supervision (stage-1 pre-training)
+    classic_head: bool = False
     fusion: bool = True                       # False: the keyframe's own heatmap is the output
     drop_path: float = 0.1
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
@@ -47,7 +48,8 @@ class ModelConfig:
 
 @dataclass
 class LossConfig:
-    "Weights and settings of Eq. 11 plus lambda_t L_t, and the weights of any extra registered terms (none of them the paper's)."
+    """Weights and settings of Eq. 11 plus lambda_t L_t, and the weights of any extra registered terms (none of them the
+    paper's)."""
     lambda_h1: float = 1.0
     lambda_h2: float = 1.0
     lambda_s: float = 1e-3
@@ -56,34 +58,43 @@ class LossConfig:
     delta: int = 1                  # δ: frame interval of L_c
     alpha: float = 0.1              # α: margin of L_c
     lc_printed: bool = False        # use Eq. 2 as printed instead of as the text intends
-    lt_form: str = "levels"         # E of L_t over: "levels" (every position pair, PD on lt_levels thresholds), "topk" or "exact" (05_trajectory)
-    lt_levels: int = 16             # "levels": thresholds per frame pair; 16 keeps E within 1% and the gradient's cosine >= 0.99 of the exact sum's
-    topk: int | None = 8            # "topk": positions per heatmap (None: exact); 8 holds ~27% of a sigma-2 peak, gradient cosine < 0.01
+    # E of L_t over: "levels" (every position pair, PD on lt_levels thresholds), "topk" or "exact" (05_trajectory)
+    lt_form: str = "levels"
+    # "levels": thresholds per frame pair; 16 keeps E within 1% and the gradient's cosine >= 0.99 of the exact sum's
+    lt_levels: int = 16
+    # "topk": positions per heatmap (None: exact); 8 holds ~27% of a sigma-2 peak, gradient cosine < 0.01
+    topk: int | None = 8
     ls_rotation: float = 30.0       # L_s: random rotation (degrees) ...
     ls_scale: float = 0.25          # ... and scale of the transformed copy
-    ls_translation: float = 0.0     # ... and translation (normalised units; 0: none, as the paper's L_s: rotation and scale)
-    terms: dict[str, float] = field(default_factory=dict)   # name -> weight of an extra term (`register_loss_term`; a study's, e.g. research/invariance)
+    # ... and translation (normalised units; 0: none, as the paper's L_s: rotation and scale)
+    ls_translation: float = 0.0
+    # name -> weight of an extra term (`register_loss_term`; a study's, e.g. research/invariance)
+    terms: dict[str, float] = field(default_factory=dict)
 
 # %% ../nbs/07_model.ipynb #a0de0001
 @dataclass(frozen=True)
 class AblationRow:
-    "One row of Table 5 or 6: the table it belongs to, its tick marks, and its changes to the full model as dotted keys."
+    """One row of Table 5 or 6: the table it belongs to, its tick marks, and its changes to the full model as dotted
+    keys."""
     name: str
     table: int                     # 5 or 6
     ticks: dict                    # table column -> mark ("✓", "Z", "S" or "")
-    overrides: dict                # "model.fusion" / "loss.lambda_t" / "model.semantic.use_S" -> value; {} is the full model
+    overrides: dict  # "model.fusion" / "loss.lambda_t" / "model.semantic.use_S" -> value; {} is the full model
 
 def _row(name: str, table: int, ticks: str, **overrides) -> AblationRow:
-    "Ticks given as one string per column, `|`-separated; overrides as `model__fusion=False` (double underscores for dots)."
+    """Ticks given as one string per column, `|`-separated; overrides as `model__fusion=False` (double underscores for
+    dots)."""
     cols = {5: ("semantic space", "L_t", "fusion"), 6: ("L_c / Z", "L_s / S")}[table]
-    return AblationRow(name, table, dict(zip(cols, ticks.split("|"))), {k.replace("__", "."): v for k, v in overrides.items()})
+    return AblationRow(name, table, dict(zip(cols, ticks.split("|"))),
+                       {k.replace("__", "."): v for k, v in overrides.items()})
 
 ABLATIONS: dict[str, AblationRow] = {r.name: r for r in (
     _row("baseline", 5, "||", model__semantic_space=False, model__fusion=False, loss__lambda_t=0.0),
     _row("+semantic space", 5, "✓||", model__semantic_space=True, model__fusion=False, loss__lambda_t=0.0),
     _row("+trajectory difference", 5, "✓|✓|", model__semantic_space=True, model__fusion=False),
     _row("+fusion (full)", 5, "✓|✓|✓", model__semantic_space=True, model__fusion=True),
-    _row("without trajectory difference", 5, "✓||✓", model__semantic_space=True, model__fusion=True, loss__lambda_t=0.0),
+    _row("without trajectory difference", 5, "✓||✓", model__semantic_space=True, model__fusion=True,
+         loss__lambda_t=0.0),
     _row("no L_c no L_s", 6, "|", loss__lambda_c=0.0, loss__lambda_s=0.0),
     _row("L_c only", 6, "✓|", loss__lambda_s=0.0),
     _row("L_s only", 6, "|✓", loss__lambda_c=0.0),
@@ -115,13 +126,16 @@ class CDPose(nn.Module):
         self.backbone = build_backbone(cfg.backbone, cfg.input_size, cfg.drop_path, cfg.backbone_depth, cfg.patch_size)
         s = self.backbone.stride
         feature_hw = (cfg.input_size[0] // s, cfg.input_size[1] // s)
-        self.space = (build_semantic_space(self.backbone.out_channels, feature_hw, cfg.heatmap_size, cfg.semantic, cfg.num_joints)
+        self.space = (build_semantic_space(self.backbone.out_channels, feature_hw, cfg.heatmap_size, cfg.semantic,
+                                           cfg.num_joints)
                       if cfg.semantic_space else None)
-        self.head = head_for(self.backbone, cfg.num_joints, cfg.head_channels) if not cfg.semantic_space or cfg.classic_head else None
+        self.head = (head_for(self.backbone, cfg.num_joints, cfg.head_channels)
+                     if not cfg.semantic_space or cfg.classic_head else None)
         self.fusion = HeatmapFusion(cfg.heatmap_size, cfg.num_joints, cfg.fusion_cfg) if cfg.fusion else None
 
     def frame_outputs(self, x: torch.Tensor) -> dict:
-        "Per-frame outputs for crops (N, 3, H, W): heatmaps H (N, K, h, w), Z and S when the space is on, `classic` beside it, features F."
+        """Per-frame outputs for crops (N, 3, H, W): heatmaps H (N, K, h, w), Z and S when the space is on, `classic`
+        beside it, features F."""
         f = self.backbone(x)
         if self.space is None: return {"heatmaps": self.head(f), "Z": None, "S": None, "F": f}
         o = self.space(f) | {"F": f}
@@ -152,9 +166,11 @@ ATTENTION_KERNELS = ("math",)     # besides None, torch's own choice
 def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManager:
     """Where every attention of the model (timm's ViT blocks, `nn.MultiheadAttention`) computes softmax(QK^T/sqrt(d))V:
     None lets torch pick its kernel; "math" forces the explicit matrix products. The function is the same either way;
-    only rounding and speed differ (on a CPU in bf16, torch's fused kernel is about 2x slower at the smoke profile's 48 tokens)."""
+    only rounding and speed differ (on a CPU in bf16, torch's fused kernel is about 2x slower at the smoke profile's 48
+    tokens)."""
     if name is None: return contextlib.nullcontext()
-    if name != "math": raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
+    if name != "math":
+        raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
     return sdpa_kernel([SDPBackend.MATH])
 
 # %% ../nbs/07_model.ipynb #53c27fd7
@@ -167,9 +183,11 @@ def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     return ((pred - target) ** 2 * w).mean()
 
 class LossInputs:
-    """What every loss term reads: `model`, `batch` (from `PoseTrackClips`), the model's outputs `out`, the `cfg`; the keyframe
-    index `key`; and L_s's transformed keyframe copy (`theta`, `moved`, `moved_features`), made once for all terms that read it."""
-    def __init__(self, model: CDPose, batch: dict, out: dict, cfg: LossConfig, generator: torch.Generator | None = None):
+    """What every loss term reads: `model`, `batch` (from `PoseTrackClips`), the model's outputs `out`, the `cfg`; the
+    keyframe index `key`; and L_s's transformed keyframe copy (`theta`, `moved`, `moved_features`), made once for all
+    terms that read it."""
+    def __init__(self, model: CDPose, batch: dict, out: dict, cfg: LossConfig,
+                 generator: torch.Generator | None = None):
         self.model, self.batch, self.out, self.cfg, self.generator = model, batch, out, cfg, generator
         self.frames = batch["images"].shape[1]
         self.key, self._made = self.frames // 2, {}
@@ -179,11 +197,13 @@ class LossInputs:
         return self._made[name]
     @property
     def theta(self) -> torch.Tensor:
-        "L_s's transform θ (B, 2, 3): the batch's `ls_transform` when the data set drew it, else drawn from `generator`."
+        """L_s's transform θ (B, 2, 3): the batch's `ls_transform` when the data set drew it, else drawn from
+        `generator`."""
         def draw():
             images, c = self.batch["images"], self.cfg
             if "ls_transform" in self.batch: return self.batch["ls_transform"].to(images)
-            return random_similarity(len(images), c.ls_rotation, c.ls_scale, self.generator, images.device, c.ls_translation)
+            return random_similarity(len(images), c.ls_rotation, c.ls_scale, self.generator, images.device,
+                                     c.ls_translation)
         return self.once("theta", draw)
     @property
     def moved(self) -> torch.Tensor:
@@ -206,24 +226,28 @@ LOSS_TERMS: dict[str, LossTerm] = {}
 
 def register_loss_term(name: str, compute: Callable[[LossInputs], torch.Tensor | None],
                        weight: Callable[[LossConfig], float] | None = None, always: bool = False) -> Callable:
-    "Add the loss term `name`; its weight is `weight(cfg)`, by default `cfg.terms.get(name, 0)` (an extra term, off unless asked)."
+    """Add the loss term `name`; its weight is `weight(cfg)`, by default `cfg.terms.get(name, 0)` (an extra term, off
+    unless asked)."""
     LOSS_TERMS[name] = LossTerm(compute, weight or (lambda cfg: cfg.terms.get(name, 0.0)), always)
     return compute
 
 def loss_weights(cfg: LossConfig) -> dict[str, float]:
-    "Each term's weight: the paper's five (their λ) in order, then the extra `cfg.terms`; a name not registered as extra is an error."
+    """Each term's weight: the paper's five (their λ) in order, then the extra `cfg.terms`; a name not registered as
+    extra is an error."""
     bad = [n for n in cfg.terms if n not in LOSS_TERMS or n in PAPER_TERMS]
-    if bad: raise ValueError(f"LossConfig.terms: {', '.join(map(repr, bad))} is not a registered extra loss term (the paper's are "
-                             f"weighted by lambda_*; extra: {', '.join(n for n in LOSS_TERMS if n not in PAPER_TERMS) or 'none'}); "
-                             "a study's terms register when its package is imported")
+    if bad: raise ValueError(f"LossConfig.terms: {', '.join(map(repr, bad))} is not a registered extra loss term (the "
+                             "paper's are weighted by lambda_*; extra: "
+                             f"{', '.join(n for n in LOSS_TERMS if n not in PAPER_TERMS) or 'none'}); a study's terms "
+                             "register when its package is imported")
     return {name: LOSS_TERMS[name].weight(cfg) for name in (*PAPER_TERMS, *cfg.terms)}
 
 # %% ../nbs/07_model.ipynb #l0ssr3g2
 def heatmap_term(x: LossInputs) -> torch.Tensor:
-    "L_h1 (Eq. 9): the heatmap error of every frame of the clip (and of the classic head, where one is kept beside the space)."
+    """L_h1 (Eq. 9): the heatmap error of every frame of the clip (and of the classic head, where one is kept beside the
+    space)."""
     hm, target, weight = x.out["heatmaps"], x.batch["target"], x.batch["target_weight"]
     loss = sum(heatmap_mse(hm[:, i], target[:, i], weight[:, i]) for i in range(x.frames))
-    if x.out.get("classic") is not None:      # the classic head kept beside the space (stage-1 pre-training): same target
+    if x.out.get("classic") is not None:  # the classic head kept beside the space (stage-1 pre-training): same target
         loss = loss + sum(heatmap_mse(x.out["classic"][:, i], target[:, i], weight[:, i]) for i in range(x.frames))
     return loss
 
@@ -258,7 +282,8 @@ register_loss_term("t", trajectory_term, lambda cfg: cfg.lambda_t)
 # %% ../nbs/07_model.ipynb #l0ssr3g3
 def cdpose_loss(model: CDPose, batch: dict, out: dict, cfg: LossConfig = LossConfig(),
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    "The training loss (`loss`) and its terms (`L_h1`, ...) for a clip batch (from `PoseTrackClips`) and the model's outputs."
+    """The training loss (`loss`) and its terms (`L_h1`, ...) for a clip batch (from `PoseTrackClips`) and the model's
+    outputs."""
     x, terms, weights = LossInputs(model, batch, out, cfg, generator), {}, {}
     for name, w in loss_weights(cfg).items():
         term = LOSS_TERMS[name]

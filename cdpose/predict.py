@@ -25,20 +25,24 @@ __all__ = ['flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_p
 
 # %% ../nbs/09c_predict.ipynb #ceb134ac
 def flip_average(heatmaps: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
-    "The flip test: heatmaps (B, K, h, w) averaged with those of the mirrored crops, mirrored back (left and right joints swapped)."
+    """The flip test: heatmaps (B, K, h, w) averaged with those of the mirrored crops, mirrored back (left and right
+    joints swapped)."""
     return (heatmaps + flipped.flip(-1)[:, torch.as_tensor(FLIP_PERMUTATION, device=heatmaps.device)]) / 2
 
 @torch.no_grad()
-def predict_heatmaps(model: CDPose, images: torch.Tensor, transforms: torch.Tensor | None = None, flip: bool = False) -> torch.Tensor:
+def predict_heatmaps(model: CDPose, images: torch.Tensor, transforms: torch.Tensor | None = None,
+                     flip: bool = False) -> torch.Tensor:
     "Keyframe heatmaps (B, K, h, w) for clips (B, F, 3, H, W), optionally averaged with the flip test."
     out = model(images, transforms)["output"]
     if flip:
-        fl = model(images.flip(-1), None if transforms is None else flip_transforms(transforms, images.shape[-1]))["output"]
+        fl = model(images.flip(-1),
+                   None if transforms is None else flip_transforms(transforms, images.shape[-1]))["output"]
         out = flip_average(out, fl)
     return out
 
 def flip_transforms(M: torch.Tensor, width: int) -> torch.Tensor:
-    "Image->crop transforms (..., 2, 3) followed by the mirror of a `width`-pixel crop: the transforms of the flipped crops."
+    """Image->crop transforms (..., 2, 3) followed by the mirror of a `width`-pixel crop: the transforms of the flipped
+    crops."""
     F_ = torch.tensor([[-1.0, 0, width - 1], [0, 1, 0], [0, 0, 1]], dtype=M.dtype, device=M.device)
     full = torch.cat([M, torch.tensor([0, 0, 1.0], dtype=M.dtype, device=M.device).expand(*M.shape[:-2], 1, 3)], -2)
     return (F_ @ full)[..., :2, :]
@@ -53,8 +57,10 @@ def heatmaps_to_persons(heatmaps: torch.Tensor, transforms: np.ndarray, hm_scale
         img = apply_affine(invert_affine(transforms[b]), xy[b])
         k = np.concatenate([img, np.ones((NUM_KEYPOINTS, 1))], 1)
         lo, hi = img.min(0), img.max(0)
-        out.append(Person(keypoints=k, bbox=np.concatenate([lo, hi - lo]), track_id=int(track_ids[b]) if track_ids is not None else -1,
-                          score=float(sc[b].mean() * (box_scores[b] if box_scores is not None else 1.0)), keypoint_scores=sc[b]))
+        out.append(Person(keypoints=k, bbox=np.concatenate([lo, hi - lo]),
+                          track_id=int(track_ids[b]) if track_ids is not None else -1,
+                          score=float(sc[b].mean() * (box_scores[b] if box_scores is not None else 1.0)),
+                          keypoint_scores=sc[b]))
     return out
 
 # %% ../nbs/09c_predict.ipynb #9c0d0a01
@@ -70,21 +76,25 @@ def predict_dataset(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, dev
         tf = batch["transform"].to(device) if use_tf else None
         hm = predict_heatmaps(model, batch["images"].to(device), tf, flip)
         key = batch["transform"][:, ds.cfg.T].numpy().astype(np.float64)
-        for iid, p in zip(batch["image_id"].tolist(), heatmaps_to_persons(hm, key, ds.hm_scale, batch["track_id"].tolist(), batch["score"].numpy())):
+        persons = heatmaps_to_persons(hm, key, ds.hm_scale, batch["track_id"].tolist(), batch["score"].numpy())
+        for iid, p in zip(batch["image_id"].tolist(), persons):
             preds.setdefault(iid, []).append(p)
     return preds
 
 def evaluate_model(model: CDPose, videos, clip_cfg: ClipConfig, device: str = "cpu", flip: bool = False,
                    detections=None, batch_size: int = 32) -> "PoseTrackAP":
     "PoseTrack mAP of `model` on `videos` (ground-truth boxes, or `detections`), predictions made in memory."
-    clip = replace(clip_cfg, T=0) if getattr(model, "fusion", None) is None else replace(clip_cfg)   # without fusion only the keyframe counts
+    # without fusion only the keyframe counts
+    clip = replace(clip_cfg, T=0) if getattr(model, "fusion", None) is None else replace(clip_cfg)
     ds = PoseTrackClips(videos, clip, train=False, detections=detections, cache_images=False)
     return evaluate_predictions(videos, predict_dataset(model, ds, batch_size, device, flip))
 
 def evaluate_predictions(videos, preds: dict[int, list[Person]]) -> "PoseTrackAP":
-    "PoseTrack mAP of predictions (image id -> persons, as `predict_dataset` or `Predictor` make them) on ground-truth `videos`."
+    """PoseTrack mAP of predictions (image id -> persons, as `predict_dataset` or `Predictor` make them) on ground-truth
+    `videos`."""
     from cdpose.data import Frame, Video
     gt = {Path(v.source).name if v.source else v.name: v for v in videos}
-    pred = {name: Video(v.name, [Frame(f.image_id, f.file_name, f.index, f.is_labeled, preds.get(f.image_id, []), []) for f in v.frames],
-                        v.root, v.source, v.split, v.format) for name, v in gt.items()}
+    pred = {name: Video(v.name, [Frame(f.image_id, f.file_name, f.index, f.is_labeled, preds.get(f.image_id, []), [])
+                                 for f in v.frames], v.root, v.source, v.split, v.format)
+            for name, v in gt.items()}
     return evaluate_pckh(gt, pred)

@@ -25,12 +25,13 @@ __all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 
 class StageConfig:
     "Optimisation of one stage."
     epochs: float = 1.0
-    lr: float | None = 5e-4         # None: the backbone family's rate (`cdpose.backbone.BACKBONES`: ViT 5e-4, HRNet 1e-3)
+    lr: float | None = 5e-4  # None: the backbone family's rate (`cdpose.backbone.BACKBONES`: ViT 5e-4, HRNet 1e-3)
     batch_size: int = 32            # global batch (split across processes under torchrun)
     weight_decay: float = 0.1
     warmup_steps: int = 50
     min_lr_ratio: float = 0.01      # cosine schedule from lr down to lr * ratio
-    backbone_lr_mult: float = 1.0   # the backbone learns at lr * this (stage 2: < 1 protects stage 1's features from the new modules' early gradients)
+    # the backbone learns at lr * this (stage 2: < 1 protects stage 1's features from the new modules' early gradients)
+    backbone_lr_mult: float = 1.0
 
 @dataclass
 class TrainConfig:
@@ -39,7 +40,8 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
-    stage1: StageConfig = field(default_factory=lambda: StageConfig(epochs=0, lr=None, batch_size=64))   # the paper: no single-frame stage
+    # the paper: no single-frame stage
+    stage1: StageConfig = field(default_factory=lambda: StageConfig(epochs=0, lr=None, batch_size=64))
     stage2: StageConfig = field(default_factory=lambda: StageConfig(epochs=100, lr=None, batch_size=32))
     seed: int = 0
     eval_every: float = 10.0        # epochs of stage 2 between validations (and at the end)
@@ -50,49 +52,66 @@ class TrainConfig:
     amp: bool = True                # bf16 autocast on GPU
     amp_cpu: bool = False           # bf16 autocast on CPU too (smoke; the rehearsal checks that it runs)
     flip_test: bool = True
-    init_checkpoint: str = ""       # COCO-pretrained single-frame weights (ViTPose / HRNet format) that the first stage starts from
+    # COCO-pretrained single-frame weights (ViTPose / HRNet format) that the first stage starts from
+    init_checkpoint: str = ""
     pretrained: bool = False        # init_checkpoint is required (paper); `cdpose train --from-scratch` turns it off
     detections: str = ""            # validation boxes (COCO results / DCPose format); empty: ground-truth boxes
     max_steps: int = 0              # stop stage 2 after this many steps (0: no limit); for benchmarks
     stage1_checkpoint: str = ""     # start stage 2 from this stage-1 result (`stage1.pt`) instead of running stage 1
-    lean_checkpoints: bool = False  # a finished run keeps only final.pt: no best.pt, and last.pt (optimizer state) removed (the rehearsal's disk)
-    partial_stage1: bool = False    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
-    stage1_space: bool = False      # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
-    stage1_ls: bool = False         # with stage1_space: stage 1 keeps L_s and its moved-copy terms as configured (07a_invariance; not the paper's)
-    threads: int = 0                # torch's CPU threads for the run (0: torch's default); its float results depend on it (`cdpose tables` at smoke: 1)
-    attention_kernel: str | None = None   # the attention kernel of training and validation (`cdpose.model.attention_kernel`): None torch's choice; "math" (smoke)
+    # a finished run keeps only final.pt: no best.pt, and last.pt (optimizer state) removed (the rehearsal's disk)
+    lean_checkpoints: bool = False
+    # stage1_checkpoint may be of another model: load only the tensors that fit (otherwise an error)
+    partial_stage1: bool = False
+    # stage 1 also trains E_Z, E_S and D on single frames beside the classic head (smoke: the CPU budget)
+    stage1_space: bool = False
+    # with stage1_space: stage 1 keeps L_s and its moved-copy terms as configured (07a_invariance; not the paper's)
+    stage1_ls: bool = False
+    # torch's CPU threads for the run (0: torch's default); its float results depend on it (`cdpose tables` at smoke: 1)
+    threads: int = 0
+    # the attention kernel of training and validation (`cdpose.model.attention_kernel`):
+    # None torch's choice; "math" (smoke)
+    attention_kernel: str | None = None
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b01
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
     g = (ins[0] // 16, ins[1] // 16)
-    return ModelConfig(backbone="vit_tiny", backbone_depth=depth, input_size=ins, heatmap_size=(ins[0] // 4, ins[1] // 4),
-                       drop_path=0.0, head_channels=64, semantic=SemanticConfig(dim=96, heads=4, attn_blocks=1, latents=16, latent_dim=48,
-                                                             mixer_blocks=1, token_grid=g, decoder_dim=48),
+    return ModelConfig(backbone="vit_tiny", backbone_depth=depth, input_size=ins,
+                       heatmap_size=(ins[0] // 4, ins[1] // 4), drop_path=0.0, head_channels=64,
+                       semantic=SemanticConfig(dim=96, heads=4, attn_blocks=1, latents=16, latent_dim=48,
+                                               mixer_blocks=1, token_grid=g, decoder_dim=48),
                        fusion_cfg=FusionConfig(dim=48, heads=4, layers=1, head_dim=24))
 
 PROFILES: dict[str, TrainConfig] = {
     "paper": TrainConfig(pretrained=True),
     "smoke": TrainConfig(profile="smoke", model=_smoke_model(),
-                         loss=LossConfig(lt_form="topk"),    # top-8 L_t: levels-16 costs about 40% more per stage-2 step at this size (05_trajectory)
-                         clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0, scale_factor=0.15,
-                                         half_body_prob=0.0),
+                         # top-8 L_t: levels-16 costs about 40% more per stage-2 step at this size (05_trajectory)
+                         loss=LossConfig(lt_form="topk"),
+                         clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0,
+                                         scale_factor=0.15, half_body_prob=0.0),
                          stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
-                         stage2=StageConfig(epochs=2, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05, backbone_lr_mult=0.25),
-                         eval_every=2, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True, flip_test=False,
-                         stage1_space=True, amp_cpu=True,     # bf16 autocast on the CPU too, as the paper profile trains on GPUs ...
-                         attention_kernel="math"),           # ... where torch's fused attention kernel is slow at 48 tokens (07_model)
+                         stage2=StageConfig(epochs=2, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05,
+                                            backbone_lr_mult=0.25),
+                         eval_every=2, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True,
+                         flip_test=False,
+                         # bf16 autocast on the CPU too, as the paper profile trains on GPUs ...
+                         stage1_space=True, amp_cpu=True,
+                         # ... where torch's fused attention kernel is slow at 48 tokens (07_model)
+                         attention_kernel="math"),
     "tiny": TrainConfig(profile="tiny", model=replace(_smoke_model((64, 48), depth=1), semantic=SemanticConfig(
-                             dim=32, heads=2, attn_blocks=1, latents=4, latent_dim=16, mixer_blocks=1, token_grid=(4, 3), decoder_dim=16),
+                             dim=32, heads=2, attn_blocks=1, latents=4, latent_dim=16, mixer_blocks=1,
+                             token_grid=(4, 3), decoder_dim=16),
                              fusion_cfg=FusionConfig(dim=16, heads=2, layers=1, head_dim=8)),
                         clip=ClipConfig(input_size=(64, 48), heatmap_size=(16, 12), T=2),
                         stage1=StageConfig(epochs=1, lr=1e-3, batch_size=8, warmup_steps=2),
                         stage2=StageConfig(epochs=1, lr=1e-3, batch_size=4, warmup_steps=2),
-                        eval_every=1, checkpoint_every=2, log_every=1, num_workers=0, cache_images=True, flip_test=False),
+                        eval_every=1, checkpoint_every=2, log_every=1, num_workers=0, cache_images=True,
+                        flip_test=False),
 }
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b02
 def profile(name: str, overrides: list[str] | dict | None = None) -> TrainConfig:
-    "A copy of profile `name` with `key=value` overrides applied (dotted keys reach nested configs), checked by `check_config`."
+    """A copy of profile `name` with `key=value` overrides applied (dotted keys reach nested configs), checked by
+    `check_config`."""
     if name not in PROFILES: raise ValueError(f"unknown profile {name!r} (known: {', '.join(PROFILES)})")
     cfg = copy.deepcopy(PROFILES[name])
     items = overrides.items() if isinstance(overrides, dict) else [o.split("=", 1) for o in (overrides or [])]
@@ -110,18 +129,21 @@ def apply_recipe(cfg: TrainConfig) -> TrainConfig:
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b03
 class ConfigError(ValueError):
-    "A configuration value of the wrong type or out of range: the message names the key, the value and what is expected."
+    """A configuration value of the wrong type or out of range: the message names the key, the value and what is
+    expected."""
 
 def _hints(obj) -> dict:
     return typing.get_type_hints(type(obj))
 
 def _typed(key: str, value, hint, raw: str | None = None):
-    "`value` as field type `hint` (int, float, bool, str, X | None, tuple[int, int], dict[str, float], a nested config); else a `ConfigError`."
+    """`value` as field type `hint` (int, float, bool, str, X | None, tuple[int, int], dict[str, float], a nested
+    config); else a `ConfigError`."""
     shown = raw if raw is not None else repr(value)
     bad = lambda want: ConfigError(f"--set {key}={shown}: expected {want}")
     if dataclasses.is_dataclass(hint):
-        raise ConfigError(f"--set {key}={shown}: {key} is a group of settings ({hint.__name__}): set its fields, e.g. --set "
-                          f"{key}.{dataclasses.fields(hint)[0].name}=... (fields: {', '.join(f.name for f in dataclasses.fields(hint))})")
+        raise ConfigError(f"--set {key}={shown}: {key} is a group of settings ({hint.__name__}): set its fields, e.g. "
+                          f"--set {key}.{dataclasses.fields(hint)[0].name}=... (fields: "
+                          f"{', '.join(f.name for f in dataclasses.fields(hint))})")
     args = typing.get_args(hint)
     if type(None) in args:                                     # X | None
         if value is None: return None
@@ -144,14 +166,16 @@ def _typed(key: str, value, hint, raw: str | None = None):
             return {k: float(_typed(f"{key}.{k}", v, float)) for k, v in value.items()}
         raise bad("a mapping of names to numbers, e.g. {'name': 0.1}, or set one: --set " + key + ".NAME=0.1")
     if typing.get_origin(hint) is tuple:
-        if isinstance(value, (list, tuple)) and len(value) == len(args) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        if (isinstance(value, (list, tuple)) and len(value) == len(args)
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
             return tuple(value)
         raise bad(f"{len(args)} integers, e.g. {list(range(64, 64 - 16 * len(args), -16))}")
     return value
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b04
 def set_field(cfg, key: str, value):
-    "Set a (dotted) field of a nested dataclass, or one entry of a mapping (`loss.terms.NAME`), from a value or its string form, checked."
+    """Set a (dotted) field of a nested dataclass, or one entry of a mapping (`loss.terms.NAME`), from a value or its
+    string form, checked."""
     *path, last = key.split(".")
     obj = _walk(cfg, key, path)
     raw = value if isinstance(value, str) else None
@@ -161,7 +185,8 @@ def set_field(cfg, key: str, value):
     if isinstance(obj, dict):                                  # --set loss.terms.NAME=WEIGHT
         obj[last] = float(_typed(key, value, float, raw)); return
     if not dataclasses.is_dataclass(obj) or last not in {f.name for f in dataclasses.fields(obj)}:
-        raise ConfigError(f"--set {key}: no field {last!r} (fields: {', '.join(f.name for f in dataclasses.fields(obj))})")
+        raise ConfigError(f"--set {key}: no field {last!r} (fields: "
+                          f"{', '.join(f.name for f in dataclasses.fields(obj))})")
     setattr(obj, last, _typed(key, value, _hints(obj)[last], raw))
 
 def _walk(cfg, key: str, path: list[str]):
@@ -172,15 +197,16 @@ def _walk(cfg, key: str, path: list[str]):
     return cfg
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b05
-_AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels", "num_joints", "dim", "heads",
-               "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta", "topk", "lt_levels", "input_size", "heatmap_size",
-               "token_grid"}
+_AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", "patch_size", "head_channels",
+               "num_joints", "dim", "heads", "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta",
+               "topk", "lt_levels", "input_size", "heatmap_size", "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
 _CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS}
 
 def _range_error(name: str, value) -> str | None:
-    "What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above asks more."
+    """What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above
+    asks more."""
     if name in _CHOICES: return None if value in _CHOICES[name] else f"one of {', '.join(_CHOICES[name])}"
     vals = value if isinstance(value, tuple) else (value,)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals): return None
@@ -191,19 +217,23 @@ def _range_error(name: str, value) -> str | None:
     return None if all(v >= 0 for v in vals) else ">= 0"
 
 def check_config(cfg, prefix: str = ""):
-    "Check every value of a (nested) config for type and range before any work starts; returns `cfg`, or raises a `ConfigError` naming the key."
+    """Check every value of a (nested) config for type and range before any work starts; returns `cfg`, or raises a
+    `ConfigError` naming the key."""
     hints = _hints(cfg)
     for f in dataclasses.fields(cfg):
         key, value = prefix + f.name, getattr(cfg, f.name)
         if dataclasses.is_dataclass(hints[f.name]):
-            if not dataclasses.is_dataclass(value): raise ConfigError(f"{key}: {value!r} is not a {hints[f.name].__name__}")
+            if not dataclasses.is_dataclass(value):
+                raise ConfigError(f"{key}: {value!r} is not a {hints[f.name].__name__}")
             check_config(value, key + "."); continue
         _typed(key, value, hints[f.name])
         why = None if value is None else _range_error(f.name, value)
-        if why: raise ConfigError(f"--set {key}={value!r}: must be {why}" + (" (or None)" if type(None) in typing.get_args(hints[f.name]) else ""))
+        if why: raise ConfigError(f"--set {key}={value!r}: must be {why}"
+                                  + (" (or None)" if type(None) in typing.get_args(hints[f.name]) else ""))
     if isinstance(cfg, LossConfig):
         try: loss_weights(cfg)
-        except ValueError as e: raise ConfigError(f"--set {prefix}terms: {str(e).removeprefix('LossConfig.terms: ')}") from None
+        except ValueError as e:
+            raise ConfigError(f"--set {prefix}terms: {str(e).removeprefix('LossConfig.terms: ')}") from None
         bad = [k for k, v in cfg.terms.items() if v < 0]
         if bad: raise ConfigError(f"--set {prefix}terms.{bad[0]}={cfg.terms[bad[0]]!r}: must be >= 0")
     if getattr(cfg, "stage1_ls", False) and not getattr(cfg, "stage1_space", False):
@@ -221,8 +251,10 @@ def config_dict(cfg) -> dict:
     return json.loads(json.dumps(asdict(cfg), default=str))
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b07
-def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: dict, from_scratch: bool = False) -> tuple[TrainConfig, dict]:
-    "`cfg` with the paths it takes from the site (the data set's detection file, the backbone family's COCO checkpoint) and their provenance."
+def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: dict,
+                from_scratch: bool = False) -> tuple[TrainConfig, dict]:
+    """`cfg` with the paths it takes from the site (the data set's detection file, the backbone family's COCO
+    checkpoint) and their provenance."""
     cfg, site = copy.deepcopy(cfg), data.provenance()
     if cfg.detections: site["detections"] = {"path": cfg.detections, "from": "--set detections"}
     elif data.detections: cfg.detections = data.detections

@@ -13,10 +13,15 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, UNANNOTATED_KEYPOINTS
+from .body import BODY, THICKNESS, PARTS, J, LIMBS, JOINT_PARTS, MOTIONS
+from .body import body_joints, pose_at, rotate_yaw
+# chapter 02b_body, still importable from here
+_all_ = ['BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'body_joints', 'pose_at',
+         'rotate_yaw']
 
 # %% auto #0
-__all__ = ['BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL', 'SynthConfig',
-           'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video', 'render_frame']
+__all__ = ['PART_GROUP', 'OCCLUDER_LABEL', 'SynthConfig', 'SynthPerson', 'SynthVideo', 'plan_video', 'render_frame', 'BODY',
+           'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'body_joints', 'pose_at', 'rotate_yaw']
 
 # %% ../nbs/02a_scene.ipynb #54c1385b
 @dataclass
@@ -36,81 +41,6 @@ class SynthConfig:
     p_occluder: float = 0.6                    # a video has a passing occluder
     p_crowd: float = 0.3                       # a video has unannotated background people in an ignore region
     jpeg_quality: int = 90
-
-# %% ../nbs/02a_scene.ipynb #19dc7864
-BODY = dict(torso=0.30, head=0.13, shoulder=0.11, hip=0.075, upper_arm=0.165, forearm=0.15, thigh=0.235, shin=0.235)
-THICKNESS = dict(head=0.058, upper_arm=0.05, forearm=0.042, thigh=0.072, shin=0.056)
-PARTS = ("head", "torso", "upper_arm_l", "forearm_l", "upper_arm_r", "forearm_r", "thigh_l", "shin_l", "thigh_r", "shin_r")
-J = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
-LIMBS = {"upper_arm_l": ("left_shoulder", "left_elbow"), "forearm_l": ("left_elbow", "left_wrist"),
-         "upper_arm_r": ("right_shoulder", "right_elbow"), "forearm_r": ("right_elbow", "right_wrist"),
-         "thigh_l": ("left_hip", "left_knee"), "shin_l": ("left_knee", "left_ankle"),
-         "thigh_r": ("right_hip", "right_knee"), "shin_r": ("right_knee", "right_ankle")}
-# the parts a joint belongs to: a joint is visible when one of them is the front-most surface at its pixel
-JOINT_PARTS = {"nose": ("head",), "head_top": ("head",), "head_bottom": ("head", "torso"), "left_ear": ("head",), "right_ear": ("head",),
-               "left_shoulder": ("torso", "upper_arm_l"), "right_shoulder": ("torso", "upper_arm_r"),
-               "left_elbow": ("upper_arm_l", "forearm_l"), "right_elbow": ("upper_arm_r", "forearm_r"),
-               "left_wrist": ("forearm_l",), "right_wrist": ("forearm_r",), "left_ankle": ("shin_l",), "right_ankle": ("shin_r",),
-               "left_hip": ("torso", "thigh_l"), "right_hip": ("torso", "thigh_r"), "left_knee": ("thigh_l", "shin_l"), "right_knee": ("thigh_r", "shin_r")}
-
-def _limb(swing: float, abduct: float, side: float) -> np.ndarray:
-    "Unit direction of a limb hanging down, swung forward by `swing` and out sideways by `abduct` (radians)."
-    return np.array([side * math.sin(abduct), -math.cos(abduct) * math.cos(swing), math.cos(abduct) * math.sin(swing)])
-
-def body_joints(pose: dict) -> np.ndarray:
-    "3D joints (17, 3) in body units for a pose dict of angles (see `pose_at`); pelvis at the origin."
-    B, j = BODY, np.zeros((NUM_KEYPOINTS, 3))
-    lean = pose.get("lean", 0.0)
-    up = np.array([0.0, math.cos(lean), math.sin(lean)])
-    neck = up * B["torso"]
-    j[J["head_bottom"]] = neck
-    j[J["head_top"]] = neck + up * B["head"]
-    j[J["nose"]] = neck + up * B["head"] * 0.45 + np.array([0, 0, 0.05])
-    for side, s in (("left", 1.0), ("right", -1.0)):
-        j[J[f"{side}_ear"]] = neck + up * B["head"] * 0.5 + np.array([s * 0.04, 0, -0.01])
-        sh = neck + np.array([s * B["shoulder"], -0.03, 0])
-        hip = np.array([s * B["hip"], 0, 0])
-        a = _limb(pose[f"arm_{side[0]}"], pose.get(f"abd_{side[0]}", 0.12), s)
-        elbow = sh + a * B["upper_arm"]
-        f = _limb(pose[f"arm_{side[0]}"] + pose[f"elbow_{side[0]}"], pose.get(f"abd_{side[0]}", 0.12), s)
-        t = _limb(pose[f"leg_{side[0]}"], 0.04, s)
-        knee = hip + t * B["thigh"]
-        sh_dir = _limb(pose[f"leg_{side[0]}"] - pose[f"knee_{side[0]}"], 0.02, s)
-        j[J[f"{side}_shoulder"]], j[J[f"{side}_elbow"]], j[J[f"{side}_wrist"]] = sh, elbow, elbow + f * B["forearm"]
-        j[J[f"{side}_hip"]], j[J[f"{side}_knee"]], j[J[f"{side}_ankle"]] = hip, knee, knee + sh_dir * B["shin"]
-    return j
-
-# %% ../nbs/02a_scene.ipynb #146e68f6
-MOTIONS = ("walk", "run", "wave", "jump", "turn")
-
-def pose_at(motion: str, phase: float, amp: float = 1.0) -> tuple[dict, float]:
-    "Joint angles and the vertical lift (body units) of `motion` at `phase`."
-    s, c = math.sin(phase), math.cos(phase)
-    p = dict(arm_l=0.0, arm_r=0.0, elbow_l=0.25, elbow_r=0.25, leg_l=0.0, leg_r=0.0, knee_l=0.05, knee_r=0.05)
-    lift = 0.0
-    if motion in ("walk", "run"):
-        k = 1.0 if motion == "walk" else 1.7
-        p.update(leg_l=0.42 * k * amp * s, leg_r=-0.42 * k * amp * s, arm_l=-0.35 * k * amp * s, arm_r=0.35 * k * amp * s,
-                 knee_l=0.15 + 0.45 * k * max(0.0, -c), knee_r=0.15 + 0.45 * k * max(0.0, c),
-                 elbow_l=0.3 * k, elbow_r=0.3 * k, lean=0.0 if motion == "walk" else 0.18)
-        lift = 0.015 * k * abs(s)
-    elif motion == "wave":
-        p.update(abd_r=2.2 + 0.35 * amp * s, elbow_r=0.5 + 0.4 * amp * c, arm_l=0.1 * s, elbow_l=0.2)
-    elif motion == "jump":
-        crouch = max(0.0, -s)
-        lift = 0.12 * amp * max(0.0, s)
-        p.update(leg_l=0.5 * crouch, leg_r=0.5 * crouch, knee_l=1.0 * crouch + 0.05, knee_r=1.0 * crouch + 0.05,
-                 arm_l=-0.3 + 1.8 * max(0.0, s), arm_r=-0.3 + 1.8 * max(0.0, s), lean=0.25 * crouch)
-        lift -= 0.08 * crouch
-    elif motion == "turn":
-        p.update(arm_l=0.2 * s, arm_r=-0.2 * s, abd_l=0.3 + 0.2 * c, abd_r=0.3 - 0.2 * c)
-    return p, lift
-
-def rotate_yaw(pts: np.ndarray, yaw: float) -> np.ndarray:
-    "Turn body points (..., 3) about the vertical axis by `yaw` radians."
-    c, s = math.cos(yaw), math.sin(yaw)
-    x, y, z = pts[..., 0], pts[..., 1], pts[..., 2]
-    return np.stack([c * x + s * z, y, -s * x + c * z], -1)
 
 # %% ../nbs/02a_scene.ipynb #5ce0a005
 @dataclass
@@ -164,7 +94,8 @@ def _background(rng, h: int, w: int) -> np.ndarray:
     img[floor:] = img[floor:] * 0.5 + rng.uniform(60, 180, 3) * 0.5
     for _ in range(rng.integers(3, 8)):
         x0, y0 = rng.integers(0, w), rng.integers(0, floor)
-        cv2.rectangle(img, (int(x0), int(y0)), (int(x0 + rng.integers(20, w // 4)), int(y0 + rng.integers(10, floor // 2))),
+        cv2.rectangle(img, (int(x0), int(y0)),
+                      (int(x0 + rng.integers(20, w // 4)), int(y0 + rng.integers(10, floor // 2))),
                       rng.uniform(30, 230, 3).tolist(), -1)
     img += cv2.GaussianBlur(rng.normal(0, 18, (h, w, 3)).astype(np.float32), (0, 0), 0.8)
     return img.clip(0, 255).astype(np.uint8)
@@ -210,7 +141,8 @@ def _plan_occluders(rng: np.random.Generator, cfg: SynthConfig, n: int, cam_x: n
     occluders = []
     if rng.random() < cfg.p_occluder:
         sp = rng.choice([-1, 1]) * rng.uniform(2.0, 5.0) * (W / 384)
-        occluders.append(dict(x0=cam_x[n // 2] - sp * n * rng.uniform(0.2, 0.5), speed=sp, width=rng.uniform(0.08, 0.2) * W,
+        occluders.append(dict(x0=cam_x[n // 2] - sp * n * rng.uniform(0.2, 0.5), speed=sp,
+                              width=rng.uniform(0.08, 0.2) * W,
                               alpha=1.0 if rng.random() < 0.5 else rng.uniform(0.45, 0.65),
                               texture=_texture(rng, 32, 32, rng.uniform(30, 230, 3), "stripes")))
     return occluders
@@ -221,7 +153,8 @@ def _plan_blur(rng: np.random.Generator, cfg: SynthConfig, n: int) -> tuple[np.n
     blur = np.zeros(n); angle = np.zeros(n); t = 0
     while t < n:
         if rng.random() < cfg.p_blur:
-            L = int(rng.integers(1, 4)); blur[t:t + L] = rng.uniform(5, 13) * W / 384; angle[t:t + L] = rng.uniform(0, 180); t += L
+            L = int(rng.integers(1, 4)); blur[t:t + L] = rng.uniform(5, 13) * W / 384
+            angle[t:t + L] = rng.uniform(0, 180); t += L
         t += 1
     return blur, angle
 
@@ -236,7 +169,8 @@ def plan_video(rng: np.random.Generator, cfg: SynthConfig) -> SynthVideo:
     cam_x = bw / 2 - pan * n / 2 + pan * np.arange(n) + rng.uniform(-0.1, 0.1) * W
     zoom = 1.0 + rng.uniform(-0.12, 0.12) * np.sin(np.linspace(0, rng.uniform(1, 3), n))
     cam_y = bh / 2
-    people = [_plan_person(rng, cfg, n, cam_x, cam_y) for _ in range(int(rng.integers(cfg.min_people, cfg.max_people + 1)))]
+    people = [_plan_person(rng, cfg, n, cam_x, cam_y)
+              for _ in range(int(rng.integers(cfg.min_people, cfg.max_people + 1)))]
     crowd = _plan_crowd(rng, cfg, n, cam_x, cam_y)
     occluders = _plan_occluders(rng, cfg, n, cam_x)
     blur, angle = _plan_blur(rng, cfg, n)
@@ -257,7 +191,8 @@ def _project(p: SynthPerson, t: int, v: SynthVideo, cfg: SynthConfig):
     sc = p.height * z
     wx = p.x0 + p.speed * t
     wy = p.ground - (lift - foot) * p.height        # pelvis world y so that the lower foot touches the ground
-    x = (wx - v.cam_x[t]) * z + W / 2 + j3[:, 0] * -sc   # the person's left (+x body) appears on the image right when facing us
+    # the person's left (+x body) appears on the image right when facing us
+    x = (wx - v.cam_x[t]) * z + W / 2 + j3[:, 0] * -sc
     y = (wy - v.cam_y) * z + H / 2 - j3[:, 1] * sc
     return np.stack([x, y], -1), j3[:, 2], sc
 
@@ -279,7 +214,8 @@ def _draw_person(draw: ImageDraw.ImageDraw, xy: np.ndarray, depth: np.ndarray, s
         lab = base + k
         if name == "head":
             c, rx, ry = _head_ellipse(xy, sc)
-            items.append((depth[J["nose"]] - 0.02, lambda c=c, rx=rx, ry=ry, lab=lab: draw.ellipse([c[0] - rx, c[1] - ry, c[0] + rx, c[1] + ry], fill=lab)))
+            items.append((depth[J["nose"]] - 0.02, lambda c=c, rx=rx, ry=ry, lab=lab:
+                          draw.ellipse([c[0] - rx, c[1] - ry, c[0] + rx, c[1] + ry], fill=lab)))
         elif name == "torso":
             quad = [tuple(xy[J[n]]) for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip")]
             neck = tuple(xy[J["head_bottom"]])
@@ -311,7 +247,8 @@ def _label_layer(v: SynthVideo, t: int, cfg: SynthConfig) -> tuple[np.ndarray, l
     return np.asarray(labels), geo
 
 # %% ../nbs/02a_scene.ipynb #5ce0a00f
-def _head_colours(p: SynthPerson, t: int, xy: np.ndarray, sc: float, xs: np.ndarray, ys: np.ndarray, skin: np.ndarray) -> np.ndarray:
+def _head_colours(p: SynthPerson, t: int, xy: np.ndarray, sc: float, xs: np.ndarray, ys: np.ndarray,
+                  skin: np.ndarray) -> np.ndarray:
     "Colours of head pixels (xs, ys): a sphere turned by the yaw, hair on its back and crown, eyes on its front."
     yaw = p.yaw + p.yaw_speed * t
     c, rx, ry = _head_ellipse(xy, sc)
@@ -377,7 +314,8 @@ def _ground_truth(L: np.ndarray, v: SynthVideo, geo: list, cfg: SynthConfig) -> 
         inside = (xy[:, 0] >= 0) & (xy[:, 0] <= W - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= H - 1)
         xi, yi = np.clip(np.round(xy[:, 0]).astype(int), 0, W - 1), np.clip(np.round(xy[:, 1]).astype(int), 0, H - 1)
         front = L[yi, xi].astype(int) - base
-        vis = np.array([inside[j] and front[j] in [PARTS.index(q) for q in JOINT_PARTS[n]] for j, n in enumerate(KEYPOINT_NAMES)])
+        vis = np.array([inside[j] and front[j] in [PARTS.index(q) for q in JOINT_PARTS[n]]
+                        for j, n in enumerate(KEYPOINT_NAMES)])
         vis[list(UNANNOTATED_KEYPOINTS)] = False
         pad = THICKNESS["thigh"] * sc
         lo, hi = np.maximum(xy.min(0) - pad, 0), np.minimum(xy.max(0) + pad, [W - 1, H - 1])
@@ -390,7 +328,8 @@ def render_frame(v: SynthVideo, t: int, cfg: SynthConfig) -> tuple[np.ndarray, l
     "Render frame `t`: the RGB image and, per person, (joints (17, 2), visible (17,) bool, body box, head box)."
     (W, H), z = cfg.image_size, v.zoom[t]
     A = np.array([[z, 0, W / 2 - z * v.cam_x[t]], [0, z, H / 2 - z * v.cam_y]])
-    img = cv2.warpAffine(v.background, A, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    img = cv2.warpAffine(v.background, A, (W, H), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT).astype(np.float32)
     L, geo = _label_layer(v, t, cfg)
     _colour_people(img, L, v, t, geo)
     _paint_occluders(img, v, t, cfg)

@@ -34,15 +34,15 @@ class SemanticConfig:
     token_grid: tuple[int, int] = (16, 12)   # (h, w) of the token grid E_Z works on
     decoder_dim: int = 64      # channels of D's upsampling path
     use_S: bool = True         # False: H = D(Z), the "Z only" row of Table 6
-    pooling: str | None = None            # E_Z's pooling of its tokens: None, ours (`PositionPool`), or a name in LATENT_POOLINGS
+    pooling: str | None = None  # E_Z's pooling of its tokens: None, ours (`PositionPool`), or a name in LATENT_POOLINGS
     transform_pooling: str | None = None  # E_S's pooling: None, the mean (`MeanPool`), or a name in TRANSFORM_POOLINGS
-    space: str | None = None              # None: the space as the paper wires it; or a name in SPACE_VARIANTS (a study's rewiring)
+    space: str | None = None  # None: the space as the paper wires it; or a name in SPACE_VARIANTS (a study's rewiring)
 
 def registered(registry: dict, name, setting: str):
     "The entry of `registry` under `name`, or a one-line error naming the setting and what is registered."
     if name not in registry:
-        raise ValueError(f"{setting}: {name!r} is not registered (known: {', '.join(map(str, registry))}); a study's options "
-                         "register when its package is imported (e.g. `import research.invariance`)")
+        raise ValueError(f"{setting}: {name!r} is not registered (known: {', '.join(map(str, registry))}); a study's "
+                         "options register when its package is imported (e.g. `import research.invariance`)")
     return registry[name]
 
 class MixerBlock(nn.Module):
@@ -50,8 +50,10 @@ class MixerBlock(nn.Module):
     def __init__(self, tokens: int, dim: int, token_hidden: int | None = None, channel_hidden: int | None = None):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.token_mlp = nn.Sequential(nn.Linear(tokens, token_hidden or 2 * tokens), nn.GELU(), nn.Linear(token_hidden or 2 * tokens, tokens))
-        self.channel_mlp = nn.Sequential(nn.Linear(dim, channel_hidden or 2 * dim), nn.GELU(), nn.Linear(channel_hidden or 2 * dim, dim))
+        self.token_mlp = nn.Sequential(nn.Linear(tokens, token_hidden or 2 * tokens), nn.GELU(),
+                                       nn.Linear(token_hidden or 2 * tokens, tokens))
+        self.channel_mlp = nn.Sequential(nn.Linear(dim, channel_hidden or 2 * dim), nn.GELU(),
+                                         nn.Linear(channel_hidden or 2 * dim, dim))
     def forward(self, x):                      # (B, N, C)
         x = x + self.token_mlp(self.norm1(x).transpose(1, 2)).transpose(1, 2)
         return x + self.channel_mlp(self.norm2(x))
@@ -70,15 +72,18 @@ class AttentionBlock(nn.Module):
 
 # %% ../nbs/04_semantic_space.ipynb #5e4a0001
 class Tokenizer(nn.Module):
-    "F (B, c, h, w) -> tokens (B, gh*gw, d) on the fixed `grid`, with learned position embeddings unless `position=False`."
-    def __init__(self, in_channels: int, feature_hw: tuple[int, int], grid: tuple[int, int], dim: int, position: bool = True):
+    """F (B, c, h, w) -> tokens (B, gh*gw, d) on the fixed `grid`, with learned position embeddings unless
+    `position=False`."""
+    def __init__(self, in_channels: int, feature_hw: tuple[int, int], grid: tuple[int, int], dim: int,
+                 position: bool = True):
         super().__init__()
         sh, sw = feature_hw[0] // grid[0], feature_hw[1] // grid[1]
         if sh < 1 or sw < 1 or feature_hw[0] % grid[0] or feature_hw[1] % grid[1]:
             raise ValueError(f"features {feature_hw} cannot be cut into a {grid} token grid")
         self.proj = nn.Conv2d(in_channels, dim, (sh, sw), stride=(sh, sw))
         self.pos = None
-        if position: self.pos = nn.Parameter(torch.zeros(1, grid[0] * grid[1], dim)); nn.init.trunc_normal_(self.pos, std=0.02)
+        if position:
+            self.pos = nn.Parameter(torch.zeros(1, grid[0] * grid[1], dim)); nn.init.trunc_normal_(self.pos, std=0.02)
     def forward(self, f):
         x = self.proj(f).flatten(2).transpose(1, 2)
         return x if self.pos is None else x + self.pos
@@ -89,10 +94,12 @@ class PositionPool(nn.Linear):
     def __init__(self, cfg: SemanticConfig): super().__init__(cfg.token_grid[0] * cfg.token_grid[1], cfg.latents)
     def forward(self, x): return super().forward(x.transpose(1, 2)).transpose(1, 2)
 
-LATENT_POOLINGS: dict[str | None, type] = {None: PositionPool}   # SemanticConfig.pooling -> class(cfg): tokens -> N latents
+# SemanticConfig.pooling -> class(cfg): tokens -> N latents
+LATENT_POOLINGS: dict[str | None, type] = {None: PositionPool}
 
 def register_latent_pooling(name: str, cls: type):
-    "Make `cls(cfg)` (tokens (B, T, d) -> (B, N, d); `sees_position` False: tokens without position embeddings) E_Z's pooling `name`."
+    """Make `cls(cfg)` (tokens (B, T, d) -> (B, N, d); `sees_position` False: tokens without position embeddings) E_Z's
+    pooling `name`."""
     LATENT_POOLINGS[name] = cls
 
 class SemanticEncoder(nn.Module):
@@ -121,7 +128,8 @@ class MeanPool(nn.Module):
 TRANSFORM_POOLINGS: dict[str | None, type] = {None: MeanPool}   # SemanticConfig.transform_pooling -> class(cfg)
 
 def register_transform_pooling(name: str, cls: type):
-    "Make `cls(cfg)` (tokens (B, T, d) -> (B, out_features); `head_norm`: a LayerNorm before the MLP) E_S's pooling `name`."
+    """Make `cls(cfg)` (tokens (B, T, d) -> (B, out_features); `head_norm`: a LayerNorm before the MLP) E_S's pooling
+    `name`."""
     TRANSFORM_POOLINGS[name] = cls
 
 def _affine_head(d_in: int, dim: int, norm: bool) -> nn.Sequential:
@@ -144,24 +152,28 @@ class TransformEncoder(nn.Module):
         return self.head(self.pool(self.attn(self.tokens(f)))).view(-1, 2, 3)
 
 def affine_warp(canonical: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
-    "A(D(Z), S): warp canonical heatmaps (B, K, h, w) (or any maps) by the affine transforms S (B, 2, 3), zeros outside."
+    """A(D(Z), S): warp canonical heatmaps (B, K, h, w) (or any maps) by the affine transforms S (B, 2, 3), zeros
+    outside."""
     grid = F.affine_grid(S.to(canonical.dtype), list(canonical.shape), align_corners=False)
     return F.grid_sample(canonical, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 def invert_warp(S: torch.Tensor) -> torch.Tensor:
-    """The inverse (B, 2, 3) of A's transforms S (B, 2, 3): A(A(x, invert_warp(S)), S) = x where nothing leaves the frame
-    (torch, batched, in affine_grid's coordinates; `cdpose.clips.invert_affine` inverts one pixel-space crop transform in numpy)."""
+    """The inverse (B, 2, 3) of A's transforms S (B, 2, 3): A(A(x, invert_warp(S)), S) = x where nothing leaves the
+    frame (torch, batched, in affine_grid's coordinates; `cdpose.clips.invert_affine` inverts one pixel-space crop
+    transform in numpy)."""
     Ai = torch.linalg.inv(S[..., :2].float())
     return torch.cat([Ai, -Ai @ S[..., 2:].float()], -1).to(S.dtype)
 
 def compose_affine(first: torch.Tensor, then: torch.Tensor) -> torch.Tensor:
-    "The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x, compose_affine(first, then))."
+    """The 2x3 transform (B, 2, 3) of warping by `first`, then by `then`: A(A(x, first), then) = A(x,
+    compose_affine(first, then))."""
     return first[..., :2] @ then + torch.cat([torch.zeros_like(first[..., :2]), first[..., 2:]], -1)
 
 # %% ../nbs/04_semantic_space.ipynb #b724b3e1
 class SemanticDecoder(nn.Module):
     "D: Z (B, N, d_z) -> canonical heatmaps (B, K, hh, hw), hh/hw a power-of-two multiple of the token grid."
-    def __init__(self, heatmap_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig(), num_joints: int = NUM_KEYPOINTS):
+    def __init__(self, heatmap_hw: tuple[int, int], cfg: SemanticConfig = SemanticConfig(),
+                 num_joints: int = NUM_KEYPOINTS):
         super().__init__()
         g, d = cfg.token_grid, cfg.decoder_dim
         up = heatmap_hw[0] // g[0]
@@ -172,7 +184,8 @@ class SemanticDecoder(nn.Module):
         self.channels = nn.Sequential(nn.LayerNorm(cfg.latent_dim), nn.Linear(cfg.latent_dim, d), nn.GELU())
         layers = []
         for _ in range(int(math.log2(up))):
-            layers += [nn.ConvTranspose2d(d, d, 4, stride=2, padding=1, bias=False), nn.GroupNorm(8, d), nn.ReLU(inplace=True)]
+            layers += [nn.ConvTranspose2d(d, d, 4, stride=2, padding=1, bias=False), nn.GroupNorm(8, d),
+                       nn.ReLU(inplace=True)]
         self.up = nn.Sequential(*layers, nn.Conv2d(d, d, 3, padding=1), nn.ReLU(inplace=True))
         self.final = nn.Conv2d(d, num_joints, 1)
     def forward(self, z):
@@ -191,7 +204,8 @@ class SemanticAlignmentSpace(nn.Module):
         self.transform_encoder = TransformEncoder(in_channels, feature_hw, cfg) if cfg.use_S else None  # E_S
         self.decoder = SemanticDecoder(heatmap_hw, cfg, num_joints)                                  # D
     def encode(self, f, S: torch.Tensor | None = None) -> torch.Tensor:
-        "Z = E_Z(F) (Eq. 1); `S`, this frame's transform, is there for a variant that reads F through it (`SPACE_VARIANTS`)."
+        """Z = E_Z(F) (Eq. 1); `S`, this frame's transform, is there for a variant that reads F through it
+        (`SPACE_VARIANTS`)."""
         return self.semantic_encoder(f)
     def forward(self, f) -> dict:
         S = None if self.transform_encoder is None else self.transform_encoder(f)
@@ -200,16 +214,19 @@ class SemanticAlignmentSpace(nn.Module):
         if S is None: return {"Z": z, "S": None, "canonical": canonical, "heatmaps": canonical}
         return {"Z": z, "S": S, "canonical": canonical, "heatmaps": affine_warp(canonical, S)}
 
-SPACE_VARIANTS: dict[str | None, type] = {None: SemanticAlignmentSpace}   # SemanticConfig.space -> a SemanticAlignmentSpace class
+# SemanticConfig.space -> a SemanticAlignmentSpace class
+SPACE_VARIANTS: dict[str | None, type] = {None: SemanticAlignmentSpace}
 
 def register_space_variant(name: str, cls: type):
     "Make `cls` (a subclass of `SemanticAlignmentSpace`) the space built for `SemanticConfig(space=name)`."
     SPACE_VARIANTS[name] = cls
 
 def build_semantic_space(in_channels: int, feature_hw: tuple[int, int], heatmap_hw: tuple[int, int],
-                         cfg: SemanticConfig = SemanticConfig(), num_joints: int = NUM_KEYPOINTS) -> SemanticAlignmentSpace:
+                         cfg: SemanticConfig = SemanticConfig(),
+                         num_joints: int = NUM_KEYPOINTS) -> SemanticAlignmentSpace:
     "The Semantic Alignment Space `cfg` names: the paper's wiring, or a registered variant of it."
-    return registered(SPACE_VARIANTS, cfg.space, "SemanticConfig.space")(in_channels, feature_hw, heatmap_hw, cfg, num_joints)
+    space = registered(SPACE_VARIANTS, cfg.space, "SemanticConfig.space")
+    return space(in_channels, feature_hw, heatmap_hw, cfg, num_joints)
 
 # %% ../nbs/04_semantic_space.ipynb #51b10de6
 def latent_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -219,27 +236,33 @@ def latent_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def continuity_loss(z_before: torch.Tensor, z_key: torch.Tensor, z_after: torch.Tensor, alpha: float = 0.1,
                     printed: bool = False) -> torch.Tensor:
-    "L_c (Eq. 2) for Z at t-δ, t, t+δ (each (B, ...)), averaged over the batch; `printed` uses the paper's printed form."
+    """L_c (Eq. 2) for Z at t-δ, t, t+δ (each (B, ...)), averaged over the batch; `printed` uses the paper's printed
+    form."""
     far = latent_distance(z_before, z_after)
     if printed:
-        l = F.relu(far - latent_distance(z_before, z_key) + alpha) + F.relu(far - z_before.flatten(1).norm(dim=1) / math.sqrt(z_before[0].numel()) + alpha)
+        l = (F.relu(far - latent_distance(z_before, z_key) + alpha)
+             + F.relu(far - z_before.flatten(1).norm(dim=1) / math.sqrt(z_before[0].numel()) + alpha))
     else:
-        l = F.relu(latent_distance(z_before, z_key) - far + alpha) + F.relu(latent_distance(z_key, z_after) - far + alpha)
+        l = (F.relu(latent_distance(z_before, z_key) - far + alpha)
+             + F.relu(latent_distance(z_key, z_after) - far + alpha))
     return l.mean()
 
 # %% ../nbs/04_semantic_space.ipynb #3f119850
 def random_similarity(n: int, max_rotation: float = 30.0, max_scale: float = 0.25, generator=None,
                       device=None, max_translation: float = 0.0) -> torch.Tensor:
-    "Random rotation (degrees), scale and, if `max_translation` > 0, translation (normalised units) transforms (n, 2, 3)."
+    """Random rotation (degrees), scale and, if `max_translation` > 0, translation (normalised units) transforms (n, 2,
+    3)."""
     r = (torch.rand(n, generator=generator, device=device) * 2 - 1) * math.radians(max_rotation)
     s = 1 + (torch.rand(n, generator=generator, device=device) * 2 - 1) * max_scale
     c, si = torch.cos(r) * s, torch.sin(r) * s
     t = ((torch.rand(2, n, generator=generator, device=device) * 2 - 1) * max_translation if max_translation > 0
-         else torch.zeros(2, n, device=c.device))     # no draw without translation: the random stream of earlier runs is kept
+         # no draw without translation: the random stream of earlier runs is kept
+         else torch.zeros(2, n, device=c.device))
     return torch.stack([torch.stack([c, -si, t[0]], -1), torch.stack([si, c, t[1]], -1)], 1)
 
 def transform_images(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    "Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside): the warp A, applied to pixels."
+    """Resample images (B, 3, H, W) by the affine transforms theta (B, 2, 3) (zeros outside): the warp A, applied to
+    pixels."""
     return affine_warp(images, theta)
 
 def spatial_consistency_loss(z: torch.Tensor, z_transformed: torch.Tensor) -> torch.Tensor:

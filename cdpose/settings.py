@@ -42,16 +42,21 @@ def find_settings_file(start: str | os.PathLike | None = None) -> Path | None:
 
 # %% ../nbs/12_settings.ipynb #12a0c001
 def read_ini(path: Path) -> configparser.ConfigParser:
-    "Parse a settings file; a missing or unreadable file, or a line that is not `key = value` under a section, is a `SettingsError` naming the file and line. A `%` is an ordinary character."
+    """Parse a settings file; a missing or unreadable file, or a line that is not `key = value` under a section, is a
+    `SettingsError` naming the file and line. A `%` is an ordinary character."""
     if not path.is_file(): raise SettingsError(f"{path}: settings file not found")
-    cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"), interpolation=None)   # no %(name)s magic: a path may hold a %
+    # no %(name)s magic: a path may hold a %
+    cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"), interpolation=None)
     try:
         with open(path, encoding="utf-8") as f: cp.read_file(f)
-    except (OSError, UnicodeDecodeError) as e: raise SettingsError(f"{path}: cannot read the settings file ({type(e).__name__}: {e})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{path}: cannot read the settings file ({type(e).__name__}: {e})") from None
     except configparser.MissingSectionHeaderError as e:
-        raise SettingsError(f"{path}: line {e.lineno}: {e.line.strip()!r} comes before any section: the settings go under a [cdpose] line") from None
+        raise SettingsError(f"{path}: line {e.lineno}: {e.line.strip()!r} comes before any section: the settings go "
+                            "under a [cdpose] line") from None
     except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as e:
-        what = f"{e.option} is set twice in [{e.section}]" if isinstance(e, configparser.DuplicateOptionError) else f"[{e.section}] appears twice"
+        what = (f"{e.option} is set twice in [{e.section}]" if isinstance(e, configparser.DuplicateOptionError)
+                else f"[{e.section}] appears twice")
         raise SettingsError(f"{path}: line {e.lineno}: {what}") from None
     except configparser.ParsingError as e:
         n, line = e.errors[0]
@@ -72,7 +77,8 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         cp = read_ini(path)
         if cp.has_section("cdpose"):
             for k, v in cp["cdpose"].items():
-                if k not in values: raise SettingsError(f"{path}: [cdpose].{k}: unknown setting (known: {', '.join(values)})")
+                if k not in values:
+                    raise SettingsError(f"{path}: [cdpose].{k}: unknown setting (known: {', '.join(values)})")
                 if v.strip(): values[k], source[k] = v.strip(), str(path)
         base = path.parent
         source["_file"] = str(path)
@@ -97,7 +103,8 @@ def resolve_device(device: str = "auto") -> str:
 class SettingsError(ValueError):
     "A setting that is missing or points nowhere: the message names the setting and where its value came from."
 
-DATASETS = {"posetrack17": 17, "posetrack18": 18, "posetrack21": 21}   # --dataset names of the real releases (besides `synth`)
+# --dataset names of the real releases (besides `synth`)
+DATASETS = {"posetrack17": 17, "posetrack18": 18, "posetrack21": 21}
 
 @dataclass
 class SiteData:
@@ -110,15 +117,20 @@ class SiteData:
     def provenance(self) -> dict:
         "What a run manifest records: every resolved path with where it came from."
         return {"dataset": self.name, "data_root": {"path": self.root, "from": self.sources.get("data_root", "")},
-                "detections": {"path": self.detections, "from": self.sources.get("detections", "")} if self.detections else None}
+                "detections": ({"path": self.detections, "from": self.sources.get("detections", "")}
+                               if self.detections else None)}
 
 # %% ../nbs/12_settings.ipynb #12a0c004
-def setting_path(key: str, settings: Settings, sources: dict, flag: str | None = None, must_exist: str = "file") -> tuple[str, str]:
-    "The path of setting `key` (or of `flag`, which wins) and where it came from; '' when unset. A path that is not there is an error."
-    path, src = (str(Path(flag).expanduser().resolve()), "flag") if flag else (getattr(settings, key), sources.get(key, "default"))
+def setting_path(key: str, settings: Settings, sources: dict, flag: str | None = None,
+                 must_exist: str = "file") -> tuple[str, str]:
+    """The path of setting `key` (or of `flag`, which wins) and where it came from; '' when unset. A path that is not
+    there is an error."""
+    path, src = ((str(Path(flag).expanduser().resolve()), "flag") if flag
+                 else (getattr(settings, key), sources.get(key, "default")))
     if path and must_exist:
         ok = Path(path).is_file() if must_exist == "file" else Path(path).is_dir()
-        if not ok: raise SettingsError(f"{path}: no such {'file' if must_exist == 'file' else 'directory'} ({key}, from {src})")
+        kind = "file" if must_exist == "file" else "directory"
+        if not ok: raise SettingsError(f"{path}: no such {kind} ({key}, from {src})")
     return path, src
 
 def resolve_dataset(dataset: str | None, data: str | None = None, detections: str | None = None,
@@ -126,7 +138,8 @@ def resolve_dataset(dataset: str | None, data: str | None = None, detections: st
     "The data set a command uses: by name (`posetrack17|18|21`, `synth`) from the settings, or a root given as `data`."
     if settings is None: settings, sources = load_settings()
     if not dataset and not data:
-        raise SettingsError("no data set: pass --dataset posetrack17|posetrack18|posetrack21|synth (roots from settings.ini) or --data DIR")
+        raise SettingsError("no data set: pass --dataset posetrack17|posetrack18|posetrack21|synth (roots from "
+                            "settings.ini) or --data DIR")
     name = dataset or "custom"
     if name not in (*DATASETS, "synth", "custom"):
         raise SettingsError(f"--dataset {name}: unknown (known: {', '.join(DATASETS)}, synth)")
@@ -142,7 +155,8 @@ def resolve_dataset(dataset: str | None, data: str | None = None, detections: st
         raise SettingsError(f"{root}: no such directory ({root_key}, from {rsrc})")
     det_key = f"detections{v}" if v else "--detections"
     dets, dsrc = setting_path(det_key, settings, sources, detections) if v or detections else ("", "")
-    return SiteData(name, root, dets, {"data_root": f"{root_key} from {rsrc}", **({"detections": f"{det_key} from {dsrc}"} if dets else {})})
+    return SiteData(name, root, dets, {"data_root": f"{root_key} from {rsrc}",
+                                       **({"detections": f"{det_key} from {dsrc}"} if dets else {})})
 
 def default_dataset(args) -> str | None:
     "The data set a command uses when none is named: SynthPoseTrack for the CPU profiles, none (an error) for `paper`."
@@ -154,10 +168,13 @@ class OutputError(ValueError):
     "An output path that cannot be written: the message names the flag, the path and why."
 
 def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> Path:
-    "Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular file."
+    """Refuse, before any work, an output folder (or file) that cannot be made: it, or a folder above it, is a regular
+    file."""
     p = Path(path).expanduser().absolute()
     flag = f"{flag} " if flag else ""
-    if p.exists() and p.is_dir() == is_file: raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a {'file' if is_file else 'folder'}")
+    if p.exists() and p.is_dir() == is_file:
+        raise OutputError(f"{flag}{path}: {p} is a {'folder' if is_file else 'file'}, not a "
+                          f"{'file' if is_file else 'folder'}")
     for a in p.parents:
         if a.exists():
             if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")

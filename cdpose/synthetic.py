@@ -15,7 +15,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .keypoints import NUM_KEYPOINTS
-from .data import ANNOTATION_FORMATS, Frame, Person, Video, annotation_dict, posetrack18_image_id, write_json_atomic
+from .data import ANNOTATION_FORMATS, Frame, Person, Video, annotation_dict
+from .data import posetrack18_image_id, write_json_atomic
 from .dataset import INCOMPLETE
 from .scene import SynthConfig, BODY, THICKNESS, PARTS, J, LIMBS, JOINT_PARTS, MOTIONS, PART_GROUP, OCCLUDER_LABEL
 from .scene import body_joints, pose_at, rotate_yaw, SynthPerson, SynthVideo, plan_video, render_frame
@@ -28,7 +29,8 @@ __all__ = ['TINY_SYNTH', 'labelled_frames', 'synth_video', 'generate_synthposetr
 
 # %% ../nbs/02_synthetic.ipynb #5ce0a013
 _all_ = ['SynthConfig', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP',
-         'OCCLUDER_LABEL', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video', 'render_frame']
+         'OCCLUDER_LABEL', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson', 'SynthVideo', 'plan_video',
+         'render_frame']
 
 TINY_SYNTH = SynthConfig(train_videos=2, val_videos=1, min_frames=8, max_frames=10, image_size=(192, 144),
                          max_people=2, dense_labelled=6)
@@ -64,7 +66,8 @@ def synth_video(seed: int, split: str, number: int, cfg: SynthConfig) -> tuple[V
         if crowd and lab[t]:   # one ignore region around all background people in view
             lo = np.min([b[:2] for b in crowd], 0) - 2; hi = np.max([b[:2] + b[2:] for b in crowd], 0) + 2
             lo, hi = np.maximum(lo, 0), np.minimum(hi, [W - 1, H - 1])
-            if (hi - lo).min() > 2: regions.append(np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]))
+            if (hi - lo).min() > 2:
+                regions.append(np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]]))
         image_id = posetrack18_image_id(vnum, t)
         for k, p in enumerate(persons): p.id = image_id * 100 + k
         frames.append(Frame(image_id=image_id, file_name=f"images/{split}/{name}/{t:06d}.jpg", index=t,
@@ -95,7 +98,8 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     "Write SynthPoseTrack (PoseTrack18 layout) to `out`, and optionally its PoseTrack17/21 variants."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     (out / INCOMPLETE).write_text("cdpose.synthetic is writing this data set\n")
-    jobs = [(seed, s, i, config, str(out)) for s, n in (("train", config.train_videos), ("val", config.val_videos)) for i in range(n)]
+    jobs = [(seed, s, i, config, str(out))
+            for s, n in (("train", config.train_videos), ("val", config.val_videos)) for i in range(n)]
     bar = tqdm(total=len(jobs), desc="SynthPoseTrack videos", disable=not progress)
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
@@ -111,7 +115,8 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     return out
 
 def synth_complete(root: str | os.PathLike) -> bool:
-    "Whether `root` holds a finished SynthPoseTrack generation (its marker, written last, is there); an unfinished one is regenerated."
+    """Whether `root` holds a finished SynthPoseTrack generation (its marker, written last, is there); an unfinished one
+    is regenerated."""
     return (Path(root) / "synth.json").is_file() and not (Path(root) / INCOMPLETE).exists()
 
 # %% ../nbs/02_synthetic.ipynb #5ce0a015
@@ -125,7 +130,8 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
     "Rewrite a PoseTrack18-format root as a PoseTrack17 (`release=17`) or PoseTrack21 (`release=21`) root."
     from cdpose.dataset import load_posetrack
     src, out = Path(pt18_root), Path(out)
-    out.mkdir(parents=True, exist_ok=True); (out / INCOMPLETE).write_text(f"cdpose.synthetic is writing this PoseTrack{release} variant\n")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / INCOMPLETE).write_text(f"cdpose.synthetic is writing this PoseTrack{release} variant\n")
     for split in ("train", "val"):
         if not (src / "annotations" / split).is_dir(): continue
         for v in load_posetrack(src, split, check_images=False, progress=False).videos:
@@ -139,8 +145,10 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
     return out
 
 # %% ../nbs/02_synthetic.ipynb #5ce0a017
-def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06, false_boxes: bool = True) -> Path:
-    "A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."
+def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06,
+                               false_boxes: bool = True) -> Path:
+    """A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved
+    and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."""
     rng = np.random.default_rng(seed)
     recs = []
     for v in videos:
@@ -151,7 +159,8 @@ def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, j
                 dx, dy, dw, dh = rng.uniform(-jitter, jitter, 4)
                 recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.8, 1.0)), 6),
                              "bbox": [x + dx * w, y + dy * h, w * (1 + dw), h * (1 + dh)]})
-            if f.persons and false_boxes: recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.05, 0.2)), 6),
+            if f.persons and false_boxes:
+                recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.05, 0.2)), 6),
                                        "bbox": [float(a) for a in rng.uniform(0, 40, 4) + [0, 0, 20, 40]]})
     write_json_atomic(Path(path), recs)
     return Path(path)

@@ -13,7 +13,8 @@ __all__ = ['LT_FORMS', 'patches_at', 'heatmap_distribution', 'expected_differenc
            'threshold_codes', 'expected_difference_levels_clip', 'expected_difference_levels', 'lt_label', 'tpdi_loss']
 
 # %% ../nbs/05_trajectory.ipynb #1b1fe896
-_OFFSETS = torch.stack(torch.meshgrid(torch.arange(-2, 3), torch.arange(-2, 3), indexing="ij"), -1).reshape(-1, 2)  # (25, 2) dy, dx
+# (25, 2) dy, dx
+_OFFSETS = torch.stack(torch.meshgrid(torch.arange(-2, 3), torch.arange(-2, 3), indexing="ij"), -1).reshape(-1, 2)
 
 def patches_at(images: torch.Tensor, positions: torch.Tensor, heatmap_hw: tuple[int, int]) -> torch.Tensor:
     "5x5 patches (B, P, 75) of `images` (B, 3, H, W) around heatmap positions (B, P) given as flat indices."
@@ -36,7 +37,8 @@ def heatmap_distribution(heatmaps: torch.Tensor, eps: float = 1e-8) -> torch.Ten
     return p / (p.sum(-1, keepdim=True) + eps)
 
 # %% ../nbs/05_trajectory.ipynb #5a96d393
-def expected_difference_exact(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
+def expected_difference_exact(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor,
+                              img2: torch.Tensor) -> torch.Tensor:
     "E (Eq. 6) per clip and joint (B, K), summing over all position pairs; heatmaps (B, K, h, w), images (B, 3, H, W)."
     B, K, hh, hw = h1.shape
     pos = torch.arange(hh * hw, device=h1.device).expand(B, -1)
@@ -63,20 +65,24 @@ def expected_difference_topk(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Ten
 # %% ../nbs/05_trajectory.ipynb #7d2e4b61
 def threshold_codes(patches: torch.Tensor, lo: torch.Tensor, delta: torch.Tensor, levels: int,
                     dtype: torch.dtype | None = None) -> torch.Tensor:
-    "Codes (B, P, 75 L) of patches (B, P, 75): 1 where a value lies above threshold lo + (l + 1/2) delta, l < `levels`; lo, delta (B,)."
-    t = lo[:, None, None, None] + delta[:, None, None, None] * (torch.arange(levels, device=patches.device, dtype=patches.dtype) + 0.5)
+    """Codes (B, P, 75 L) of patches (B, P, 75): 1 where a value lies above threshold lo + (l + 1/2) delta, l <
+    `levels`; lo, delta (B,)."""
+    t = (lo[:, None, None, None]
+         + delta[:, None, None, None] * (torch.arange(levels, device=patches.device, dtype=patches.dtype) + 0.5))
     return (patches[..., None] > t).to(dtype or patches.dtype).flatten(-2)
 
 def expected_difference_levels_clip(heatmaps: torch.Tensor, images: torch.Tensor, levels: int = 16,
                                 product_dtype: torch.dtype | None = None) -> torch.Tensor:
-    """E (Eq. 6) of each consecutive frame pair (B, F-1, K) of clips: heatmaps (B, F, K, h, w), crops (B, F, 3, H, W); every pair
-    of positions, PD's pixel values rounded to `levels` + 1 levels spread over the clip's range, so each frame is coded once.
-    The distributions meet the 0/1 codes in `product_dtype`: by default bfloat16 for float32 inputs (the codes exact, the
-    probabilities rounded to 8 bits, measured below), the inputs' own dtype otherwise (float64 is exact)."""
+    """E (Eq. 6) of each consecutive frame pair (B, F-1, K) of clips: heatmaps (B, F, K, h, w), crops (B, F, 3, H, W);
+    every pair of positions, PD's pixel values rounded to `levels` + 1 levels spread over the clip's range, so each
+    frame is coded once. The distributions meet the 0/1 codes in `product_dtype`: by default bfloat16 for float32 inputs
+    (the codes exact, the probabilities rounded to 8 bits, measured below), the inputs' own dtype otherwise (float64 is
+    exact)."""
     B, Fr, K, hh, hw = heatmaps.shape
     dt = torch.promote_types(heatmaps.dtype, torch.float32)
     low = product_dtype or (torch.bfloat16 if dt == torch.float32 else dt)
-    with torch.autocast(heatmaps.device.type, enabled=False):    # probabilities in float32 (at least), also under bf16 training
+    # probabilities in float32 (at least), also under bf16 training
+    with torch.autocast(heatmaps.device.type, enabled=False):
         pos = torch.arange(hh * hw, device=heatmaps.device).expand(B * Fr, -1)
         P = patches_at(images.flatten(0, 1).to(dt), pos, (hh, hw))                                     # (B F, hw, 75)
         lo = P.unflatten(0, (B, Fr)).amin((1, 2, 3))
@@ -84,14 +90,16 @@ def expected_difference_levels_clip(heatmaps: torch.Tensor, images: torch.Tensor
         U = threshold_codes(P, lo.repeat_interleave(Fr), delta.repeat_interleave(Fr), levels, low)     # (B F, hw, 75 L)
         d = heatmap_distribution(heatmaps.flatten(0, 1).to(dt))                                        # (B F, K, hw)
         above = torch.bmm(d.to(low), U).to(dt).unflatten(0, (B, Fr))   # per value: P(it lies above each threshold)
-        n, s = above.sum(-1), d.sum(-1).unflatten(0, (B, Fr))           # the expected number of codes set; the mass (1, or 0)
+        n, s = above.sum(-1), d.sum(-1).unflatten(0, (B, Fr))  # the expected number of codes set; the mass (1, or 0)
         e = s[:, 1:] * n[:, :-1] + s[:, :-1] * n[:, 1:] - 2 * (above[:, :-1] * above[:, 1:]).sum(-1)
         return e * delta[:, None, None] / P.shape[-1]
 
 def expected_difference_levels(h1: torch.Tensor, h2: torch.Tensor, img1: torch.Tensor, img2: torch.Tensor,
                                levels: int = 16, product_dtype: torch.dtype | None = None) -> torch.Tensor:
-    "E (Eq. 6) per clip and joint (B, K) of one frame pair, heatmaps (B, K, h, w), images (B, 3, H, W): a clip of two frames."
-    return expected_difference_levels_clip(torch.stack([h1, h2], 1), torch.stack([img1, img2], 1), levels, product_dtype)[:, 0]
+    """E (Eq. 6) per clip and joint (B, K) of one frame pair, heatmaps (B, K, h, w), images (B, 3, H, W): a clip of two
+    frames."""
+    return expected_difference_levels_clip(torch.stack([h1, h2], 1), torch.stack([img1, img2], 1), levels,
+                                           product_dtype)[:, 0]
 
 # %% ../nbs/05_trajectory.ipynb #c543149c
 LT_FORMS = ("levels", "topk", "exact")
@@ -101,16 +109,20 @@ def lt_label(form: str = "levels", k: int | None = 8, levels: int = 16) -> str:
     if form == "levels": return f"levels-{levels}"
     return "exact" if form == "exact" or k is None else f"top-{k}"
 
-def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, form: str = "levels", k: int | None = 8, levels: int = 16) -> torch.Tensor:
-    "L_t (Eq. 7) for heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips; E by `form`: 'levels', 'topk' (None k: exact) or 'exact'."
+def tpdi_loss(heatmaps: torch.Tensor, images: torch.Tensor, form: str = "levels", k: int | None = 8,
+              levels: int = 16) -> torch.Tensor:
+    """L_t (Eq. 7) for heatmaps (B, F, K, h, w) and crops (B, F, 3, H, W) of clips; E by `form`: 'levels', 'topk' (None
+    k: exact) or 'exact'."""
     if form not in LT_FORMS: raise ValueError(f"L_t form {form!r}: must be one of {', '.join(LT_FORMS)}")
     B, Fr = heatmaps.shape[:2]
-    if form == "levels": return expected_difference_levels_clip(heatmaps, images, levels).mean((0, 2)).sum()   # each frame coded once
+    # each frame coded once
+    if form == "levels": return expected_difference_levels_clip(heatmaps, images, levels).mean((0, 2)).sum()
     if form == "topk" and k is not None:                          # all 2T pairs (t, t+1) of the clip as one batch
         pairs = lambda x: (x[:, :-1].flatten(0, 1), x[:, 1:].flatten(0, 1))
         e = expected_difference_topk(*pairs(heatmaps), *pairs(images), k=k)                        # (B * (Fr-1), K)
         return e.reshape(B, Fr - 1, -1).mean((0, 2)).sum()
     total = heatmaps.new_zeros(())
     for t in range(Fr - 1):  # the exact sum holds a (h*w)² matrix per clip: one pair at a time
-        total = total + expected_difference_exact(heatmaps[:, t], heatmaps[:, t + 1], images[:, t], images[:, t + 1]).mean()
+        total = total + expected_difference_exact(heatmaps[:, t], heatmaps[:, t + 1], images[:, t],
+                                                  images[:, t + 1]).mean()
     return total

@@ -39,7 +39,9 @@ class VideoFrames:
         if self.is_folder:
             for n in self.names:
                 img = load_rgb(self.path / n)
-                if img.shape[1::-1] != self.size: raise DataError(self.path / n, "", f"{img.shape[1]}x{img.shape[0]} frame in a {self.size[0]}x{self.size[1]} video")
+                if img.shape[1::-1] != self.size:
+                    raise DataError(self.path / n, "",
+                                    f"{img.shape[1]}x{img.shape[0]} frame in a {self.size[0]}x{self.size[1]} video")
                 yield img
             return
         import av
@@ -49,8 +51,10 @@ class VideoFrames:
                 for frame in c.decode(video=0):
                     if k == len(self): break
                     yield frame.to_ndarray(format="rgb24"); k += 1
-        except av.error.FFmpegError as e: raise DataError(self.path, f"frame {k}", f"cannot decode the video ({e})") from None
-        if k < len(self): raise DataError(self.path, "", f"only {k} of its {len(self)} frames could be decoded (truncated file?)")
+        except av.error.FFmpegError as e:
+            raise DataError(self.path, f"frame {k}", f"cannot decode the video ({e})") from None
+        if k < len(self):
+            raise DataError(self.path, "", f"only {k} of its {len(self)} frames could be decoded (truncated file?)")
 
 # %% ../nbs/10a_video_io.ipynb #f1d00001
 def _frame_number(name: str) -> int | None:
@@ -59,13 +63,17 @@ def _frame_number(name: str) -> int | None:
 
 def _open_folder(path: Path) -> VideoFrames:
     files = sorted(p.name for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files: raise DataError(path, "", f"no frame images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) in this folder (empty video)")
+    if not files:
+        raise DataError(path, "", f"no frame images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) in this folder "
+                                  "(empty video)")
     numbers = [_frame_number(f) for f in files]
     if None not in numbers:
         files = [f for _, f in sorted(zip(numbers, files))]; numbers = sorted(numbers)
         for a, b, fa, fb in zip(numbers, numbers[1:], files, files[1:]):
             if b == a: raise DataError(path, fb, f"frame number {b} appears twice ({fa} and {fb})")
-            if b != a + 1: raise DataError(path, fb, f"gap in the frame numbers: {fa} is followed by {fb} ({b - a - 1} frame(s) missing)")
+            if b != a + 1:
+                raise DataError(path, fb, f"gap in the frame numbers: {fa} is followed by {fb} ({b - a - 1} frame(s) "
+                                          "missing)")
     sizes = {}
     for f in files:
         try:
@@ -73,7 +81,8 @@ def _open_folder(path: Path) -> VideoFrames:
         except Exception as e: raise DataError(path / f, "", f"cannot read the image ({type(e).__name__})") from None
     first = sizes[files[0]]
     odd = next((f for f in files if sizes[f] != first), None)
-    if odd: raise DataError(path / odd, "", f"frame size {sizes[odd][0]}x{sizes[odd][1]} differs from the first frame's "
+    if odd:
+        raise DataError(path / odd, "", f"frame size {sizes[odd][0]}x{sizes[odd][1]} differs from the first frame's "
                             f"{first[0]}x{first[1]} ({files[0]}): the frames of a video must all have one size")
     return VideoFrames(path, files, first, None, True)
 
@@ -103,17 +112,19 @@ def open_frames(path: str | os.PathLike) -> VideoFrames:
 class _Discarded(Exception): "An unfinished video dropped on purpose."
 
 class AtomicVideoWriter:
-    "Write RGB frames to an MP4 at `path` through a temporary file renamed into place on `close()`; `discard()` leaves nothing."
+    """Write RGB frames to an MP4 at `path` through a temporary file renamed into place on `close()`; `discard()` leaves
+    nothing."""
     def __init__(self, path: str | os.PathLike, fps: float = 25.0):
         self.path, self.fps, self.frames = Path(path), float(fps), 0
-        self._file = atomic_file(self.path)           # held open across write() calls: renamed by close(), removed by discard()
+        self._file = atomic_file(self.path)  # held open across write() calls: renamed by close(), removed by discard()
         self.tmp, self._container, self._stream = self._file.__enter__(), None, None
 
     def _open(self, width: int, height: int):
         import av
         self._container = av.open(str(self.tmp), mode="w", format="mp4")
         h264 = "libx264" in av.codecs_available
-        self._stream = self._container.add_stream("libx264" if h264 else "mpeg4", rate=Fraction(self.fps).limit_denominator(1001),
+        self._stream = self._container.add_stream("libx264" if h264 else "mpeg4",
+                                                  rate=Fraction(self.fps).limit_denominator(1001),
                                                   options={"crf": "23", "preset": "veryfast"} if h264 else {})
         self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, "yuv420p"
 
@@ -125,8 +136,10 @@ class AtomicVideoWriter:
         if h % 2 or w % 2: image = cv2.copyMakeBorder(image, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
         if self._container is None: self._open(image.shape[1], image.shape[0])
         if (image.shape[1], image.shape[0]) != (self._stream.width, self._stream.height):
-            raise ValueError(f"{self.path}: frame {self.frames} is {w}x{h}, earlier frames were {self._stream.width}x{self._stream.height}")
-        for packet in self._stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")): self._container.mux(packet)
+            raise ValueError(f"{self.path}: frame {self.frames} is {w}x{h}, earlier frames were "
+                             f"{self._stream.width}x{self._stream.height}")
+        for packet in self._stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+            self._container.mux(packet)
         self.frames += 1
 
     def close(self) -> Path:

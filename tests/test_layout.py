@@ -7,14 +7,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = [["keypoints", "settings", "files"],                 # the ground: the joint schema, the site settings, file errors and writes
           ["data"],                                            # PoseTrack formats: readers, writers, the registry
           ["dataset"],                                         # a data set on disk: layouts, checks, loading, detection files
-          ["clips", "scene", "video_io"],                      # network inputs; the synthetic scene (rendering); video files
+          ["clips", "scene", "body", "video_io"],              # network inputs; the synthetic scene (rendering), its people; video files
           ["synthetic"],                                       # the synthetic data set (SynthPoseTrack) on disk
           ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
           ["model"],
           ["evaluation", "profiles", "checkpoints", "predict", "step_cost", "invariance"],
           ["training", "inference"],
-          ["tables"],
-          ["cli"]]
+          ["results", "tables"],                               # labelled tables and the paper's numbers; `cdpose tables`
+          ["model_commands", "cli"]]                           # the `cdpose` command and its subcommands
 FLOOR = {m: i for i, ms in enumerate(FLOORS) for m in ms}
 
 def imports() -> dict[str, set[str]]:
