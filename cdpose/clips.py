@@ -13,18 +13,31 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 import torch
-from fastcore.basics import patch
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, FLIP_PERMUTATION, gaussian_heatmaps, input_to_heatmap_scale
 from .data import Frame, Person, Video, box_from_keypoints
 from .dataset import Detection, load_rgb
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'UPPER_BODY', 'LOWER_BODY', 'box_center_size', 'crop_transform', 'crop_frame',
-           'apply_affine', 'invert_affine', 'warp_crop', 'ClipConfig', 'to_tensor', 'to_image', 'clip_window',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'UPPER_BODY', 'LOWER_BODY', 'apply_affine', 'invert_affine', 'warp_crop',
+           'box_center_size', 'crop_transform', 'crop_frame', 'ClipConfig', 'to_tensor', 'to_image', 'clip_window',
            'ClipSample', 'PoseTrackClips']
 
 # %% ../nbs/01b_clips.ipynb #6ddc6883
+def apply_affine(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    "Apply the 2x3 affine `M` to points (..., 2)."
+    pts = np.asarray(pts, float)
+    return pts @ M[:, :2].T + M[:, 2]
+
+def invert_affine(M: np.ndarray) -> np.ndarray:
+    "The inverse of a 2x3 affine."
+    return np.linalg.inv(np.vstack([M, [0, 0, 1]]))[:2]
+
+def warp_crop(image: np.ndarray, M: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
+    "Crop `image` (H, W, 3) with the affine `M` to `input_size` (h, w); outside the image is black."
+    ih, iw = input_size
+    return cv2.warpAffine(image, M, (iw, ih), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
 def box_center_size(bbox: np.ndarray, aspect: float, enlarge: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
     "Centre and (w, h) of `bbox` [x, y, w, h] widened to `aspect` (w/h) and enlarged by `enlarge`."
     x, y, w, h = (float(v) for v in bbox)
@@ -45,28 +58,15 @@ def crop_transform(center: np.ndarray, size: np.ndarray, input_size: tuple[int, 
     if flip: M = np.array([[-1.0, 0, iw - 1], [0, 1, 0]]) @ np.vstack([M, [0, 0, 1]])
     return M
 
+# %% ../nbs/01b_clips.ipynb #cr0pfr00
 def crop_frame(M: np.ndarray, M0: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
     """Where crop `M` sits in crop `M0` (both image -> crop pixels, crops `input_size` = (h, w)), as a transform of
-    `cdpose.semantic.affine_warp` in affine_grid's coordinates (2, 3): crop M = A(crop M0, crop_frame(M, M0)). With M0 the
-    box's own crop, it is the augmentation's move: the frame the box gives the person (07a_invariance)."""
+    `cdpose.semantic.affine_warp` in affine_grid's coordinates (2, 3): crop M = A(crop M0, crop_frame(M, M0)).
+    With M0 the box's own crop, it is the augmentation's move: the frame the box gives the person (07a_invariance)."""
     ih, iw = input_size
-    N = np.array([[2 / iw, 0, 1 / iw - 1], [0, 2 / ih, 1 / ih - 1], [0, 0, 1]])      # crop pixels -> affine_grid's [-1, 1]
+    N = np.array([[2 / iw, 0, 1 / iw - 1], [0, 2 / ih, 1 / ih - 1], [0, 0, 1]])  # crop pixels -> affine_grid's [-1, 1]
     h = lambda m: np.vstack([m, [0, 0, 1]])
     return (N @ h(M0) @ h(invert_affine(M)) @ np.linalg.inv(N))[:2]
-
-def apply_affine(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    "Apply the 2x3 affine `M` to points (..., 2)."
-    pts = np.asarray(pts, float)
-    return pts @ M[:, :2].T + M[:, 2]
-
-def invert_affine(M: np.ndarray) -> np.ndarray:
-    "The inverse of a 2x3 affine."
-    return np.linalg.inv(np.vstack([M, [0, 0, 1]]))[:2]
-
-def warp_crop(image: np.ndarray, M: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
-    "Crop `image` (H, W, 3) with the affine `M` to `input_size` (h, w); outside the image is black."
-    ih, iw = input_size
-    return cv2.warpAffine(image, M, (iw, ih), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 # %% ../nbs/01b_clips.ipynb #e8fc7ffd
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -115,18 +115,8 @@ class ClipSample:
     score: float = 1.0
     person: int = -1            # index into frame.persons, -1 for a detection
 
-class PoseTrackClips(torch.utils.data.Dataset):
-    "Clips of 2T+1 person crops with heatmap targets, from PoseTrack-format videos."
-    def __init__(self, videos: Sequence[Video], config: ClipConfig = ClipConfig(), train: bool = False,
-                 detections: dict[int, list[Detection]] | None = None, seed: int = 0, cache_images: bool = False,
-                 ls_sampler: Callable[[torch.Generator], torch.Tensor] | None = None):
-        self.videos, self.cfg, self.train, self.seed, self.epoch = list(videos), config, train, seed, 0
-        self.cache = {} if cache_images else None                # decoded frames, for data sets that fit in memory
-        self.ls_sampler = ls_sampler                             # training with L_s: the transform's random draw (semantic space)
-        if config.crop_mode not in ("keyframe", "track"): raise ValueError(f"crop_mode: {config.crop_mode!r} is not 'keyframe' or 'track'")
-        self.samples = self._detection_samples(detections) if detections is not None else self._gt_samples()
-        self.hm_scale = np.array(input_to_heatmap_scale(config.input_size, config.heatmap_size))
-
+class _ClipSamples:
+    "The samples of `PoseTrackClips` (a part of it): which persons of which frames, the epoch, each sample's clip."
     def _gt_samples(self) -> list[ClipSample]:
         "The annotated persons of labelled frames (in training, those with at least `min_keypoints` joints)."
         out = []
@@ -154,83 +144,98 @@ class PoseTrackClips(torch.utils.data.Dataset):
         return clip_window(frame, len(self.videos[video].frames), self.cfg.T)
 
 # %% ../nbs/01b_clips.ipynb #c11b0002
-@patch
-def _person_in(self: PoseTrackClips, frame: Frame, s: ClipSample) -> Person | None:
-    "The person of sample `s` in `frame`: the annotated person itself at the keyframe, else the one of its track (None if absent or untracked)."
-    if s.person >= 0 and frame.index == s.frame: return frame.persons[s.person]
-    if s.track_id < 0: return None
-    return next((p for p in frame.persons if p.track_id == s.track_id), None)
+class _ClipDraws:
+    "Where a sample's pixels and randomness come from (a part of `PoseTrackClips`)."
+    def _person_in(self, frame: Frame, s: ClipSample) -> Person | None:
+        """The person of sample `s` in `frame`: the annotated person itself at the keyframe, else the one of its track
+        (None if absent or untracked)."""
+        if s.person >= 0 and frame.index == s.frame: return frame.persons[s.person]
+        if s.track_id < 0: return None
+        return next((p for p in frame.persons if p.track_id == s.track_id), None)
 
-@patch
-def _augmentation(self: PoseTrackClips, i: int, key_kps: np.ndarray | None):
-    "Draw (scale, rotation, flip, half-body joint set) for sample `i` of the current epoch."
-    if not self.train: return 1.0, 0.0, False, None
-    c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
-    scale = rng.uniform(1 - c.scale_factor, 1 + c.scale_factor)
-    rot = rng.uniform(-c.rotation, c.rotation) if rng.random() < c.rotation_prob else 0.0
-    flip = rng.random() < c.flip_prob
-    half = None
-    if key_kps is not None and (key_kps[:, 2] > 0).sum() >= c.half_body_min_joints and rng.random() < c.half_body_prob:
-        upper = rng.random() < 0.5
-        joints = [j for j in (UPPER_BODY if upper else LOWER_BODY) if key_kps[j, 2] > 0]
-        if len(joints) < 2: joints = [j for j in (LOWER_BODY if upper else UPPER_BODY) if key_kps[j, 2] > 0]
-        if len(joints) >= 2: half = joints
-    return scale, rot, flip, half
+    def _augmentation(self, i: int, key_kps: np.ndarray | None):
+        "Draw (scale, rotation, flip, half-body joint set) for sample `i` of the current epoch."
+        if not self.train: return 1.0, 0.0, False, None
+        c, rng = self.cfg, np.random.default_rng([self.seed, self.epoch, i])
+        scale = rng.uniform(1 - c.scale_factor, 1 + c.scale_factor)
+        rot = rng.uniform(-c.rotation, c.rotation) if rng.random() < c.rotation_prob else 0.0
+        flip = rng.random() < c.flip_prob
+        half = None
+        labelled = key_kps is not None and (key_kps[:, 2] > 0).sum() >= c.half_body_min_joints
+        if labelled and rng.random() < c.half_body_prob:
+            upper = rng.random() < 0.5
+            joints = [j for j in (UPPER_BODY if upper else LOWER_BODY) if key_kps[j, 2] > 0]
+            if len(joints) < 2: joints = [j for j in (LOWER_BODY if upper else UPPER_BODY) if key_kps[j, 2] > 0]
+            if len(joints) >= 2: half = joints
+        return scale, rot, flip, half
 
-@patch
-def _ls_transform(self: PoseTrackClips, i: int) -> torch.Tensor:
-    "L_s's random transform for sample `i` of this epoch, from `ls_sampler` and the sample's own generator (so any sharding agrees)."
-    g = torch.Generator().manual_seed(int(np.random.default_rng([self.seed, self.epoch, i, 7]).integers(2**62)))
-    return self.ls_sampler(g)
+    def _ls_transform(self, i: int) -> torch.Tensor:
+        """L_s's random transform for sample `i` of this epoch, from `ls_sampler` and the sample's own generator (so
+        any sharding agrees)."""
+        g = torch.Generator().manual_seed(int(np.random.default_rng([self.seed, self.epoch, i, 7]).integers(2**62)))
+        return self.ls_sampler(g)
 
-@patch
-def _image(self: PoseTrackClips, path: Path) -> np.ndarray:
-    "A frame image as RGB, from the in-memory cache when `cache_images` is on."
-    if self.cache is None: return load_rgb(path)
-    key = str(path)
-    if key not in self.cache: self.cache[key] = load_rgb(path)
-    return self.cache[key]
+    def _image(self, path: Path) -> np.ndarray:
+        "A frame image as RGB, from the in-memory cache when `cache_images` is on."
+        if self.cache is None: return load_rgb(path)
+        key = str(path)
+        if key not in self.cache: self.cache[key] = load_rgb(path)
+        return self.cache[key]
 
 # %% ../nbs/01b_clips.ipynb #c11b0004
-@patch
-def __getitem__(self: PoseTrackClips, i: int) -> dict:
-    "Sample `i`: its clip of 2T+1 crops, heatmap targets and weights, keypoints and crop transforms in crop pixels, and where it comes from."
-    s, c = self.samples[i], self.cfg
-    v = self.videos[s.video]
-    idx = self.clip_frames(s.video, s.frame)
-    key = self._person_in(v.frames[s.frame], s)
-    scale, rot, flip, half = self._augmentation(i, key.keypoints if key is not None else None)
-    aspect = c.input_size[1] / c.input_size[0]
-    kc, ksize = box_center_size(s.bbox, aspect, c.box_enlarge)
-    if half is not None:   # half-body: a box around the chosen joints, expressed relative to the full box
-        hb = box_from_keypoints(key.keypoints[half], pad=0.0)
-        hc, hsize = box_center_size(hb, aspect, 1.5)
-        rel_c, rel_s = (hc - kc) / ksize, min(hsize[0] / ksize[0], 1.0)
-    images, kps_out, Ms = [], [], []
-    for t in idx:
-        fr = v.frames[t]
-        p = self._person_in(fr, s) if fr.is_labeled else None
-        center, size = kc, ksize
-        if c.crop_mode == "track" and t != s.frame:
-            if p is not None and p.bbox is not None: center, size = box_center_size(p.bbox, aspect, c.box_enlarge)
-        if half is not None: center, size = center + rel_c * size, size * rel_s
-        M = crop_transform(center, size * scale, c.input_size, rot, flip)
-        img = warp_crop(self._image(v.image_path(t)), M, c.input_size)
-        kps = np.zeros((NUM_KEYPOINTS, 3))
-        if p is not None:
-            kps = p.keypoints.copy()
-            kps[:, :2] = apply_affine(M, kps[:, :2])
-            if flip: kps = kps[FLIP_PERMUTATION]
-            kps[kps[:, 2] <= 0] = 0
-        images.append(to_tensor(img)); kps_out.append(kps); Ms.append(M)
-    kps_t = torch.tensor(np.stack(kps_out), dtype=torch.float32)
-    hm_xy = kps_t[..., :2] * torch.tensor(self.hm_scale, dtype=torch.float32)
-    target, weight = gaussian_heatmaps(hm_xy, kps_t[..., 2] > 0, c.heatmap_size, c.sigma)
-    return {"images": torch.stack(images), "target": target, "target_weight": weight, "keypoints": kps_t,
-            "transform": torch.tensor(np.stack(Ms), dtype=torch.float32),
-            "crop_frame": torch.tensor(crop_frame(Ms[c.T], crop_transform(kc, ksize, c.input_size, 0.0, flip), c.input_size), dtype=torch.float32),
-            "frame_index": torch.as_tensor(idx), "flipped": torch.tensor(flip),
-            "video": s.video, "frame": s.frame, "image_id": v.frames[s.frame].image_id,
-            "track_id": s.track_id, "score": torch.tensor(s.score, dtype=torch.float32),
-            "bbox": torch.tensor(s.bbox, dtype=torch.float32),
-            **({"ls_transform": self._ls_transform(i)} if self.train and self.ls_sampler else {})}
+class PoseTrackClips(_ClipSamples, _ClipDraws, torch.utils.data.Dataset):
+    "Clips of 2T+1 person crops with heatmap targets, from PoseTrack-format videos."
+    def __init__(self, videos: Sequence[Video], config: ClipConfig = ClipConfig(), train: bool = False,
+                 detections: dict[int, list[Detection]] | None = None, seed: int = 0, cache_images: bool = False,
+                 ls_sampler: Callable[[torch.Generator], torch.Tensor] | None = None):
+        self.videos, self.cfg, self.train, self.seed, self.epoch = list(videos), config, train, seed, 0
+        self.cache = {} if cache_images else None        # decoded frames, for data sets that fit in memory
+        self.ls_sampler = ls_sampler                     # training with L_s: the transform's random draw
+        if config.crop_mode not in ("keyframe", "track"):
+            raise ValueError(f"crop_mode: {config.crop_mode!r} is not 'keyframe' or 'track'")
+        self.samples = self._detection_samples(detections) if detections is not None else self._gt_samples()
+        self.hm_scale = np.array(input_to_heatmap_scale(config.input_size, config.heatmap_size))
+
+    def __getitem__(self, i: int) -> dict:
+        """Sample `i`: its clip of 2T+1 crops, heatmap targets and weights, keypoints and crop transforms in crop
+        pixels, and where it comes from."""
+        s, c = self.samples[i], self.cfg
+        v = self.videos[s.video]
+        idx = self.clip_frames(s.video, s.frame)
+        key = self._person_in(v.frames[s.frame], s)
+        scale, rot, flip, half = self._augmentation(i, key.keypoints if key is not None else None)
+        aspect = c.input_size[1] / c.input_size[0]
+        kc, ksize = box_center_size(s.bbox, aspect, c.box_enlarge)
+        if half is not None:   # half-body: a box around the chosen joints, expressed relative to the full box
+            hb = box_from_keypoints(key.keypoints[half], pad=0.0)
+            hc, hsize = box_center_size(hb, aspect, 1.5)
+            rel_c, rel_s = (hc - kc) / ksize, min(hsize[0] / ksize[0], 1.0)
+        images, kps_out, Ms = [], [], []
+        for t in idx:
+            fr = v.frames[t]
+            p = self._person_in(fr, s) if fr.is_labeled else None
+            center, size = kc, ksize
+            if c.crop_mode == "track" and t != s.frame:
+                if p is not None and p.bbox is not None: center, size = box_center_size(p.bbox, aspect, c.box_enlarge)
+            if half is not None: center, size = center + rel_c * size, size * rel_s
+            M = crop_transform(center, size * scale, c.input_size, rot, flip)
+            img = warp_crop(self._image(v.image_path(t)), M, c.input_size)
+            kps = np.zeros((NUM_KEYPOINTS, 3))
+            if p is not None:
+                kps = p.keypoints.copy()
+                kps[:, :2] = apply_affine(M, kps[:, :2])
+                if flip: kps = kps[FLIP_PERMUTATION]
+                kps[kps[:, 2] <= 0] = 0
+            images.append(to_tensor(img)); kps_out.append(kps); Ms.append(M)
+        kps_t = torch.tensor(np.stack(kps_out), dtype=torch.float32)
+        hm_xy = kps_t[..., :2] * torch.tensor(self.hm_scale, dtype=torch.float32)
+        target, weight = gaussian_heatmaps(hm_xy, kps_t[..., 2] > 0, c.heatmap_size, c.sigma)
+        box_crop = crop_transform(kc, ksize, c.input_size, 0.0, flip)        # the box's own crop, not augmented
+        return {"images": torch.stack(images), "target": target, "target_weight": weight, "keypoints": kps_t,
+                "transform": torch.tensor(np.stack(Ms), dtype=torch.float32),
+                "crop_frame": torch.tensor(crop_frame(Ms[c.T], box_crop, c.input_size), dtype=torch.float32),
+                "frame_index": torch.as_tensor(idx), "flipped": torch.tensor(flip),
+                "video": s.video, "frame": s.frame, "image_id": v.frames[s.frame].image_id,
+                "track_id": s.track_id, "score": torch.tensor(s.score, dtype=torch.float32),
+                "bbox": torch.tensor(s.bbox, dtype=torch.float32),
+                **({"ls_transform": self._ls_transform(i)} if self.train and self.ls_sampler else {})}

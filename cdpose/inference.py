@@ -14,7 +14,6 @@ from typing import Iterator, Sequence
 import cv2
 import numpy as np
 import torch
-from fastcore.basics import patch
 from tqdm import tqdm
 
 from .keypoints import draw_skeleton, input_to_heatmap_scale
@@ -38,13 +37,14 @@ __all__ = ['ENGINES', 'box_iou', 'link_tracks', 'annotated_boxes', 'whole_frame_
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     "IoU matrix (A, B) of boxes [x, y, w, h] given as (A, 4) and (B, 4)."
     a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
-    lo = np.maximum(a[:, None, :2], b[None, :, :2]); hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
     inter = np.prod(np.clip(hi - lo, 0, None), -1)
     union = np.prod(a[:, 2:], -1)[:, None] + np.prod(b[:, 2:], -1)[None] - inter
     return inter / np.maximum(union, 1e-12)
 
 def link_tracks(boxes: Sequence[Sequence[Detection]], iou_threshold: float = 0.3, max_gap: int = 5) -> list[list[int]]:
-    "Track ids (from 0) for the boxes of every frame, by IoU matching of each frame's boxes with the tracks' last boxes."
+    "Track ids (from 0) for the boxes of every frame, by IoU matching of each frame's boxes with the tracks' last box."
     from scipy.optimize import linear_sum_assignment
     active: dict[int, tuple[np.ndarray, int]] = {}        # track id -> (last box, last frame)
     out, next_id = [], 0
@@ -63,11 +63,12 @@ def link_tracks(boxes: Sequence[Sequence[Detection]], iou_threshold: float = 0.3
     return out
 
 def annotated_boxes(video: Video) -> tuple[list[list[Detection]], list[list[int]] | None]:
-    "Boxes (score 1) of the annotated persons of every frame, and their track ids (None unless every person has one, unique in its frame)."
+    "Every frame's annotated boxes (score 1) and track ids (None unless each person has one, unique in its frame)."
     boxes, tracks = [], []
     for f in video.frames:
         ps = [p for p in f.persons if p.bbox is not None and p.bbox[2] > 0 and p.bbox[3] > 0]
-        boxes.append([Detection(np.asarray(p.bbox, float), 1.0) for p in ps]); tracks.append([int(p.track_id) for p in ps])
+        boxes.append([Detection(np.asarray(p.bbox, float), 1.0) for p in ps])
+        tracks.append([int(p.track_id) for p in ps])
     ok = all(t >= 0 for ts in tracks for t in ts) and all(len(set(ts)) == len(ts) for ts in tracks)
     return boxes, tracks if ok else None
 
@@ -79,7 +80,7 @@ def whole_frame_boxes(n: int, size: tuple[int, int]) -> tuple[list[list[Detectio
 # %% ../nbs/10_inference.ipynb #147a6444
 @dataclass
 class CropJob:
-    "One person crop: frame, track, box [x, y, w, h], box score, and whether its prediction is output (else it is context only)."
+    "One person crop: frame, track, box [x, y, w, h], box score, and whether its prediction is output (else context)."
     frame: int
     track: int
     bbox: np.ndarray
@@ -94,10 +95,12 @@ def _interpolate_box(seen: dict[int, np.ndarray], frames: np.ndarray, g: int) ->
     w = (g - a) / (b - a)
     return (1 - w) * seen[a] + w * seen[b]
 
-def plan_crops(boxes: Sequence[Sequence[Detection]], tracks: Sequence[Sequence[int]], T: int, fill_gaps: bool = True) -> list[list[CropJob]]:
-    "The crops of each frame: every box (output), plus context boxes where a track misses a frame its windows cover (`fill_gaps`)."
+def plan_crops(boxes: Sequence[Sequence[Detection]], tracks: Sequence[Sequence[int]], T: int,
+               fill_gaps: bool = True) -> list[list[CropJob]]:
+    "The crops of each frame: every box (output), and context boxes where a track misses a frame its windows cover."
     n = len(boxes)
-    jobs = [[CropJob(f, int(k), np.asarray(d.bbox, float), float(d.score)) for d, k in zip(boxes[f], tracks[f])] for f in range(n)]
+    jobs = [[CropJob(f, int(k), np.asarray(d.bbox, float), float(d.score)) for d, k in zip(boxes[f], tracks[f])]
+            for f in range(n)]
     if not fill_gaps or T == 0: return jobs
     seen: dict[int, dict[int, np.ndarray]] = {}
     for fj in jobs:
@@ -119,41 +122,43 @@ class BackboneCounter:
 
 ENGINES = ("streaming", "naive")
 
-# %% ../nbs/10_inference.ipynb #4c1a0002
-class Predictor:
-    "Top-down video pose estimation with a trained CDPose: person boxes per frame in, image-space keypoints per frame out."
-    def __init__(self, model: CDPose, T: int = 2, device: str = "cpu", flip: bool = False, batch_size: int = 32,
-                 engine: str = "streaming", fill_gaps: bool = True, box_enlarge: float = 1.25):
-        if engine not in ENGINES: raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
-        if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.model, self.device = model.to(device).eval(), torch.device(device)
-        self.T, self.flip, self.batch_size, self.engine, self.fill_gaps, self.box_enlarge = T, flip, batch_size, engine, fill_gaps, box_enlarge
-        self.input_size = tuple(model.cfg.input_size)
-        self.hm_scale = np.array(input_to_heatmap_scale(model.cfg.input_size, model.cfg.heatmap_size))
-        self.stats: dict = {}
+# %% ../nbs/10_inference.ipynb #4c1a0004
+class _PredictorRuns:          # how a video is run: inputs checked, crops planned, the engine run
+    def stream(self, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
+               tracks: Sequence[Sequence[int]] | None = None,
+               progress: bool = False) -> Iterator[tuple[int, np.ndarray, list[Person]]]:
+        "Yield (frame index, RGB image, predicted persons) for every frame, in order; `boxes=None`: the whole frame."
+        n = len(frames)
+        if boxes is None:
+            size = frames.size if isinstance(frames, VideoFrames) else tuple(frames[0].shape[1::-1])
+            boxes, tracks = whole_frame_boxes(n, size)
+        if len(boxes) != n: raise ValueError(f"{len(boxes)} frames of boxes for a video of {n} frames")
+        boxes = [[b if isinstance(b, Detection) else Detection(np.asarray(b, float), 1.0) for b in fb] for fb in boxes]
+        tracks = link_tracks(boxes) if tracks is None else [list(map(int, ts)) for ts in tracks]
+        for f, (b, ts) in enumerate(zip(boxes, tracks)):
+            if len(b) != len(ts) or len(set(ts)) != len(ts):
+                raise ValueError(f"frame {f}: track ids {ts} do not name its {len(b)} boxes once each")
+        T = self.context
+        jobs = plan_crops(boxes, tracks, T, fill_gaps=self.fill_gaps and self.engine == "streaming")
+        self.stats = {"engine": self.engine, "frames": n, "person_frames": sum(j.output for fj in jobs for j in fj),
+                      "context_crops": sum(not j.output for fj in jobs for j in fj), "backbone_crops": 0,
+                      "seconds": 0.0}
+        run = self._streaming(frames, jobs, n, T) if self.engine == "streaming" else self._naive(frames, jobs, n, T)
+        t0 = time.perf_counter()
+        with tqdm(total=n, desc=f"predicting ({self.engine})", unit="frame", disable=not progress, leave=False) as bar:
+            for item in run:
+                self.stats["seconds"] = time.perf_counter() - t0
+                yield item
+                bar.update()
+                t0 = time.perf_counter() - self.stats["seconds"]   # time spent by the consumer is not ours
+    def predict_video(self, frames: Sequence[np.ndarray] | VideoFrames,
+                      boxes: Sequence[Sequence[Detection]] | None = None, tracks: Sequence[Sequence[int]] | None = None,
+                      progress: bool = False) -> list[list[Person]]:
+        "The persons (keypoints (17, 3), per-joint scores, box, track id) predicted in every frame."
+        return [persons for _, _, persons in self.stream(frames, boxes, tracks, progress)]
 
-    @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike, device: str = "cpu", **kwargs) -> "Predictor":
-        "A predictor for a training checkpoint (`final.pt`, `best.pt`, `last.pt`, `stage1.pt`), with the T and box enlargement it was trained with."
-        try: model, ck = load_trained(path, device)
-        except (TypeError, KeyError, AttributeError) as e:      # a configuration this version of cdpose cannot build
-            raise CheckpointError(f"{path}: its stored configuration does not fit this version of cdpose ({type(e).__name__}: {e})") from None
-        clip = ck["config"].get("clip", {})
-        kwargs.setdefault("T", int(clip.get("T", 2))); kwargs.setdefault("box_enlarge", float(clip.get("box_enlarge", 1.25)))
-        return cls(model, device=device, **kwargs)
-
-    @property
-    def context(self) -> int:
-        "Frames each side of a keyframe that its prediction reads: T, or 0 for a streaming model without fusion."
-        return self.T if self.model.fusion is not None or self.engine == "naive" else 0
-
-    def transform_of(self, bbox: np.ndarray) -> np.ndarray:
-        "The image->crop affine (2, 3) of a person box, as in evaluation (enlarged, no augmentation)."
-        c, s = box_center_size(bbox, self.input_size[1] / self.input_size[0], self.box_enlarge)
-        return crop_transform(c, s, self.input_size)
-
-    def _crop(self, image: np.ndarray, M: np.ndarray) -> torch.Tensor: return to_tensor(warp_crop(image, M, self.input_size))
-
+# %% ../nbs/10_inference.ipynb #4c1a0006
+class _PredictorStreaming:     # the streaming engine: each crop through the backbone once
     @staticmethod
     def _cached(cache, track: int, g: int, t: int, window: np.ndarray):
         "Frame g of `track`, else the track's nearest frame inside the window (the keyframe t at worst)."
@@ -161,138 +166,132 @@ class Predictor:
             e = cache.get(h, {}).get(track)
             if e is not None: return e
         raise KeyError(f"track {track} has no crop at keyframe {t}")
-
-# %% ../nbs/10_inference.ipynb #4c1a0004
-@patch
-def stream(self: Predictor, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
-           tracks: Sequence[Sequence[int]] | None = None, progress: bool = False) -> Iterator[tuple[int, np.ndarray, list[Person]]]:
-    "Yield (frame index, RGB image, predicted persons) for every frame, in order; `boxes=None`: the whole frame is one person."
-    n = len(frames)
-    if boxes is None:
-        size = frames.size if isinstance(frames, VideoFrames) else tuple(frames[0].shape[1::-1])
-        boxes, tracks = whole_frame_boxes(n, size)
-    if len(boxes) != n: raise ValueError(f"{len(boxes)} frames of boxes for a video of {n} frames")
-    boxes = [[b if isinstance(b, Detection) else Detection(np.asarray(b, float), 1.0) for b in fb] for fb in boxes]
-    tracks = link_tracks(boxes) if tracks is None else [list(map(int, ts)) for ts in tracks]
-    for f, (b, ts) in enumerate(zip(boxes, tracks)):
-        if len(b) != len(ts) or len(set(ts)) != len(ts): raise ValueError(f"frame {f}: track ids {ts} do not name its {len(b)} boxes once each")
-    T = self.context
-    jobs = plan_crops(boxes, tracks, T, fill_gaps=self.fill_gaps and self.engine == "streaming")
-    self.stats = {"engine": self.engine, "frames": n, "person_frames": sum(j.output for fj in jobs for j in fj),
-                  "context_crops": sum(not j.output for fj in jobs for j in fj), "backbone_crops": 0, "seconds": 0.0}
-    run = self._streaming(frames, jobs, n, T) if self.engine == "streaming" else self._naive(frames, jobs, n, T)
-    t0 = time.perf_counter()
-    with tqdm(total=n, desc=f"predicting ({self.engine})", unit="frame", disable=not progress, leave=False) as bar:
-        for item in run:
-            self.stats["seconds"] = time.perf_counter() - t0
-            yield item
-            bar.update()
-            t0 = time.perf_counter() - self.stats["seconds"]   # time spent by the consumer is not ours
-
-@patch
-def predict_video(self: Predictor, frames: Sequence[np.ndarray] | VideoFrames, boxes: Sequence[Sequence[Detection]] | None = None,
-                  tracks: Sequence[Sequence[int]] | None = None, progress: bool = False) -> list[list[Person]]:
-    "The persons (keypoints (17, 3), per-joint scores, box, track id) predicted in every frame."
-    return [persons for _, _, persons in self.stream(frames, boxes, tracks, progress)]
-
-# %% ../nbs/10_inference.ipynb #4c1a0006
-@patch
-def _streaming(self: Predictor, frames, jobs, n, T):
-    "Yield (t, image, persons) as keyframes complete: each crop through the backbone once, heatmaps cached per frame and track."
-    cache: dict[int, dict[int, tuple]] = {}         # frame -> track -> (heatmaps, mirrored-view heatmaps, transform)
-    pending, images, done, nxt = [], {}, -1, 0
-    for i, image in enumerate(frames):
-        images[i] = image
-        for job in jobs[i]:
-            M = self.transform_of(job.bbox)
-            pending.append((job, self._crop(image, M), M))
-        if len(pending) >= self.batch_size or i == n - 1:
-            self._run_crops(pending, cache); pending, done = [], i
-        last = n - 1 if done == n - 1 else done - T       # keyframes whose windows are complete
-        if last < nxt: continue
-        keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
-        persons = self._fuse(keys, cache, n, T)
-        for t in range(nxt, last + 1):
-            yield t, images.pop(t), [p for k, p in zip(keys, persons) if k.frame == t]
-            for g in [g for g in cache if g < t + 1 - T]: del cache[g]
-        nxt = last + 1
-
-@patch
-@torch.no_grad()
-def _run_crops(self: Predictor, pending, cache):
-    "Put the pending crops through the backbone in batches (and their mirror images with the flip test) into the cache."
-    for a in range(0, len(pending), self.batch_size):
-        chunk = pending[a:a + self.batch_size]
-        x = torch.stack([c for _, c, _ in chunk]).to(self.device)
-        hm = self.model.frame_outputs(x)["heatmaps"]
-        hmf = self.model.frame_outputs(x.flip(-1))["heatmaps"] if self.flip else None
-        self.stats["backbone_crops"] += len(chunk) * (2 if self.flip else 1)
-        for b, (job, _, M) in enumerate(chunk):
-            cache.setdefault(job.frame, {})[job.track] = (hm[b], None if hmf is None else hmf[b], M)
+    def _streaming(self, frames, jobs, n, T):
+        "Yield (t, image, persons) as keyframes complete: each crop through the backbone once, heatmaps cached."
+        cache: dict[int, dict[int, tuple]] = {}     # frame -> track -> (heatmaps, mirrored view's heatmaps, transform)
+        pending, images, done, nxt = [], {}, -1, 0
+        for i, image in enumerate(frames):
+            images[i] = image
+            for job in jobs[i]:
+                M = self.transform_of(job.bbox)
+                pending.append((job, self._crop(image, M), M))
+            if len(pending) >= self.batch_size or i == n - 1:
+                self._run_crops(pending, cache); pending, done = [], i
+            last = n - 1 if done == n - 1 else done - T       # keyframes whose windows are complete
+            if last < nxt: continue
+            keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
+            persons = self._fuse(keys, cache, n, T)
+            for t in range(nxt, last + 1):
+                yield t, images.pop(t), [p for k, p in zip(keys, persons) if k.frame == t]
+                for g in [g for g in cache if g < t + 1 - T]: del cache[g]
+            nxt = last + 1
+    @torch.no_grad()
+    def _run_crops(self, pending, cache):
+        "Put the pending crops through the backbone in batches (mirrored too with the flip test), into the cache."
+        for a in range(0, len(pending), self.batch_size):
+            chunk = pending[a:a + self.batch_size]
+            x = torch.stack([c for _, c, _ in chunk]).to(self.device)
+            hm = self.model.frame_outputs(x)["heatmaps"]
+            hmf = self.model.frame_outputs(x.flip(-1))["heatmaps"] if self.flip else None
+            self.stats["backbone_crops"] += len(chunk) * (2 if self.flip else 1)
+            for b, (job, _, M) in enumerate(chunk):
+                cache.setdefault(job.frame, {})[job.track] = (hm[b], None if hmf is None else hmf[b], M)
 
 # %% ../nbs/10_inference.ipynb #4c1a0008
-@patch
-def _keyframe_heatmaps(self: Predictor, hm, M, hmf):
-    "H_t* (B, K, h, w) from a window's per-frame heatmaps (B, F, K, h, w) and crop transforms (B, F, 2, 3)."
-    key = hm.shape[1] // 2
-    if self.model.fusion is None: out, outf = hm[:, key], None if hmf is None else hmf[:, key]
-    else:
-        out = self.model.fusion(align_to_keyframe(hm, M, self.input_size))
-        outf = None if hmf is None else self.model.fusion(align_to_keyframe(hmf, flip_transforms(M, self.input_size[1]), self.input_size))
-    if outf is not None: out = flip_average(out, outf)
-    return out
-
-@patch
-def _batched_persons(self: Predictor, keys: list[CropJob], T: int, heatmaps_of) -> list[Person]:
-    """The persons of keyframes `keys`, in batches whose clips (2T+1 crops each) fill `batch_size` crops: `heatmaps_of(batch)`
-    gives a batch's keyframe heatmaps (B, K, h, w) and crop transforms; keypoints are read off in the image, with the boxes."""
-    per, out = max(1, self.batch_size // (2 * T + 1)), []
-    for a in range(0, len(keys), per):
-        batch = keys[a:a + per]
-        heat, key_transforms = heatmaps_of(batch)
-        persons = heatmaps_to_persons(heat, key_transforms, self.hm_scale, [k.track for k in batch], np.array([k.score for k in batch]))
-        for p, k in zip(persons, batch): p.bbox = k.bbox.copy()
-        out += persons
-    return out
-
-@patch
-@torch.no_grad()
-def _fuse(self: Predictor, keys: list[CropJob], cache, n: int, T: int) -> list[Person]:
-    "The persons of keyframes `keys`: each window assembled from the cache, warped into the keyframe crop and fused."
-    def heatmaps_of(batch):
-        wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w] for k in batch for w in [clip_window(k.frame, n, T)]]
-        hm = torch.stack([torch.stack([e[0] for e in win]) for win in wins])
-        hmf = torch.stack([torch.stack([e[1] for e in win]) for win in wins]) if self.flip else None
-        Ms = np.stack([[e[2] for e in win] for win in wins])
-        return self._keyframe_heatmaps(hm, torch.as_tensor(Ms, dtype=torch.float64, device=self.device), hmf), Ms[:, T]
-    return self._batched_persons(keys, T, heatmaps_of)
+class _PredictorFusion:        # a keyframe's window fused, and the persons read off it
+    def _keyframe_heatmaps(self, hm, M, hmf):
+        "H_t* (B, K, h, w) from a window's per-frame heatmaps (B, F, K, h, w) and crop transforms (B, F, 2, 3)."
+        key = hm.shape[1] // 2
+        if self.model.fusion is None: out, outf = hm[:, key], None if hmf is None else hmf[:, key]
+        else:
+            out = self.model.fusion(align_to_keyframe(hm, M, self.input_size))
+            outf = None if hmf is None else self.model.fusion(
+                align_to_keyframe(hmf, flip_transforms(M, self.input_size[1]), self.input_size))
+        if outf is not None: out = flip_average(out, outf)
+        return out
+    def _batched_persons(self, keys: list[CropJob], T: int, heatmaps_of) -> list[Person]:
+        "The persons of keyframes `keys`, in batches of ~`batch_size` crops, from `heatmaps_of(batch)` (heatmaps, Ms)."
+        per, out = max(1, self.batch_size // (2 * T + 1)), []
+        for a in range(0, len(keys), per):
+            batch = keys[a:a + per]
+            heat, key_transforms = heatmaps_of(batch)
+            persons = heatmaps_to_persons(heat, key_transforms, self.hm_scale, [k.track for k in batch],
+                                          np.array([k.score for k in batch]))
+            for p, k in zip(persons, batch): p.bbox = k.bbox.copy()
+            out += persons
+        return out
+    @torch.no_grad()
+    def _fuse(self, keys: list[CropJob], cache, n: int, T: int) -> list[Person]:
+        "The persons of keyframes `keys`: each window assembled from the cache, warped into the keyframe crop, fused."
+        def heatmaps_of(batch):
+            wins = [[self._cached(cache, k.track, int(g), k.frame, w) for g in w]
+                    for k in batch for w in [clip_window(k.frame, n, T)]]
+            hm = torch.stack([torch.stack([e[0] for e in win]) for win in wins])
+            hmf = torch.stack([torch.stack([e[1] for e in win]) for win in wins]) if self.flip else None
+            Ms = np.stack([[e[2] for e in win] for win in wins])
+            Mt = torch.as_tensor(Ms, dtype=torch.float64, device=self.device)
+            return self._keyframe_heatmaps(hm, Mt, hmf), Ms[:, T]
+        return self._batched_persons(keys, T, heatmaps_of)
 
 # %% ../nbs/10_inference.ipynb #4c1a000a
-@patch
-def _naive(self: Predictor, frames, jobs, n, T):
-    "Yield (t, image, persons) as keyframes complete, each window cropped again at its keyframe box (the reference)."
-    images, nxt = {}, 0
-    for i, image in enumerate(frames):
-        images[i] = image
-        last = n - 1 if i == n - 1 else i - T
-        if last < nxt: continue
-        keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
-        persons = self._naive_predict(keys, images, n, T)
-        for t in range(nxt, last + 1):
-            yield t, images[t], [p for k, p in zip(keys, persons) if k.frame == t]
-            for g in [g for g in images if g < t + 1 - T]: del images[g]
-        nxt = last + 1
+class _PredictorNaive:         # the naive engine, the reference: each window cropped again
+    def _naive(self, frames, jobs, n, T):
+        "Yield (t, image, persons) as keyframes complete, each window cropped again at its keyframe box."
+        images, nxt = {}, 0
+        for i, image in enumerate(frames):
+            images[i] = image
+            last = n - 1 if i == n - 1 else i - T
+            if last < nxt: continue
+            keys = [j for t in range(nxt, last + 1) for j in jobs[t] if j.output]
+            persons = self._naive_predict(keys, images, n, T)
+            for t in range(nxt, last + 1):
+                yield t, images[t], [p for k, p in zip(keys, persons) if k.frame == t]
+                for g in [g for g in images if g < t + 1 - T]: del images[g]
+            nxt = last + 1
+    @torch.no_grad()
+    def _naive_predict(self, keys: list[CropJob], images, n: int, T: int) -> list[Person]:
+        "The persons of keyframes `keys` through the whole model, each window cropped at its keyframe box."
+        def heatmaps_of(batch):
+            Ms = np.stack([self.transform_of(k.bbox) for k in batch])
+            clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)])
+                                 for k, M in zip(batch, Ms)])
+            self.stats["backbone_crops"] += clips.shape[0] * clips.shape[1] * (2 if self.flip else 1)
+            return predict_heatmaps(self.model, clips.to(self.device), None, self.flip), Ms
+        return self._batched_persons(keys, T, heatmaps_of)
 
-@patch
-@torch.no_grad()
-def _naive_predict(self: Predictor, keys: list[CropJob], images, n: int, T: int) -> list[Person]:
-    "The persons of keyframes `keys` through the whole model, each window cropped at its keyframe box."
-    def heatmaps_of(batch):
-        Ms = np.stack([self.transform_of(k.bbox) for k in batch])
-        clips = torch.stack([torch.stack([self._crop(images[int(g)], M) for g in clip_window(k.frame, n, T)]) for k, M in zip(batch, Ms)])
-        self.stats["backbone_crops"] += clips.shape[0] * clips.shape[1] * (2 if self.flip else 1)
-        return predict_heatmaps(self.model, clips.to(self.device), None, self.flip), Ms
-    return self._batched_persons(keys, T, heatmaps_of)
+# %% ../nbs/10_inference.ipynb #4c1a0002
+class Predictor(_PredictorRuns, _PredictorStreaming, _PredictorFusion, _PredictorNaive):
+    "Top-down video pose estimation with a trained CDPose: person boxes in, image-space keypoints out, per frame."
+    def __init__(self, model: CDPose, T: int = 2, device: str = "cpu", flip: bool = False, batch_size: int = 32,
+                 engine: str = "streaming", fill_gaps: bool = True, box_enlarge: float = 1.25):
+        if engine not in ENGINES: raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+        if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.model, self.device = model.to(device).eval(), torch.device(device)
+        self.T, self.flip, self.batch_size, self.engine = T, flip, batch_size, engine
+        self.fill_gaps, self.box_enlarge = fill_gaps, box_enlarge
+        self.input_size = tuple(model.cfg.input_size)
+        self.hm_scale = np.array(input_to_heatmap_scale(model.cfg.input_size, model.cfg.heatmap_size))
+        self.stats: dict = {}
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, device: str = "cpu", **kwargs) -> "Predictor":
+        "A predictor for a training checkpoint (`final.pt`, `best.pt`, ...), with its trained T and box enlargement."
+        try: model, ck = load_trained(path, device)
+        except (TypeError, KeyError, AttributeError) as e:      # a configuration this version of cdpose cannot build
+            raise CheckpointError(f"{path}: its stored configuration does not fit this version of cdpose "
+                                  f"({type(e).__name__}: {e})") from None
+        clip = ck["config"].get("clip", {})
+        kwargs.setdefault("T", int(clip.get("T", 2)))
+        kwargs.setdefault("box_enlarge", float(clip.get("box_enlarge", 1.25)))
+        return cls(model, device=device, **kwargs)
+    @property
+    def context(self) -> int:
+        "Frames each side of a keyframe that its prediction reads: T, or 0 for a streaming model without fusion."
+        return self.T if self.model.fusion is not None or self.engine == "naive" else 0
+    def transform_of(self, bbox: np.ndarray) -> np.ndarray:
+        "The image->crop affine (2, 3) of a person box, as in evaluation (enlarged, no augmentation)."
+        c, s = box_center_size(bbox, self.input_size[1] / self.input_size[0], self.box_enlarge)
+        return crop_transform(c, s, self.input_size)
+    def _crop(self, image, M) -> torch.Tensor: return to_tensor(warp_crop(image, M, self.input_size))
 
 # %% ../nbs/10_inference.ipynb #4415a79d
 def track_color(track: int) -> tuple[int, int, int]:
@@ -308,14 +307,17 @@ def draw_predictions(image: np.ndarray, persons: Sequence[Person], threshold: fl
         col = track_color(p.track_id)
         x, y, w, h = np.round(p.bbox).astype(int)
         cv2.rectangle(out, (x, y), (x + w, y + h), col, t)
-        cv2.putText(out, str(p.track_id), (x + 2, max(10, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35 * t, col, t, cv2.LINE_AA)
+        cv2.putText(out, str(p.track_id), (x + 2, max(10, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35 * t, col, t,
+                    cv2.LINE_AA)
         s = p.keypoint_scores if p.keypoint_scores is not None else p.keypoints[:, 2]
-        draw_skeleton(out, np.concatenate([p.keypoints[:, :2], np.asarray(s, float)[:, None]], 1), threshold, thickness=t, radius=t + 1)
+        kps = np.concatenate([p.keypoints[:, :2], np.asarray(s, float)[:, None]], 1)     # (17, 3): x, y, score
+        draw_skeleton(out, kps, threshold, thickness=t, radius=t + 1)
     return out
 
 # %% ../nbs/10_inference.ipynb #6229e311
 def frames_as_video(frames: VideoFrames, gt: str | os.PathLike | None = None) -> Video:
-    "The video's frame ids and names: the annotation file's (checked against the frames, boxes fixed), or PoseTrack18-style ones."
+    """The video's frame ids and names: the annotation file's (checked against the frames, boxes fixed), or
+    PoseTrack18-style ones."""
     if gt is not None:
         gt = Path(gt)
         v = read_video(gt, gt.parent)
@@ -325,31 +327,35 @@ def frames_as_video(frames: VideoFrames, gt: str | os.PathLike | None = None) ->
         v.image_size = frames.size
         check_video(v, check_images=False)
         return v
-    fr = [Frame(posetrack18_image_id(video_number(frames.name), i), f"{frames.name}/{name}", i, True) for i, name in enumerate(frames.names)]
+    number = video_number(frames.name)
+    fr = [Frame(posetrack18_image_id(number, i), f"{frames.name}/{nm}", i, True) for i, nm in enumerate(frames.names)]
     return Video(frames.name, fr, frames.path, source=Path(f"{frames.name}.json"), image_size=frames.size)
 
 # %% ../nbs/10_inference.ipynb #4c1a000c
 def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, out_dir: str | os.PathLike,
-                     boxes: str | os.PathLike | None = None, gt: str | os.PathLike | None = None, whole_frame: bool = False,
-                     device: str = "cpu", flip: bool = False, batch_size: int = 32, engine: str = "streaming",
-                     video: bool = True, fps: float | None = None, box_threshold: float = 0.0, draw_threshold: float = 0.3,
-                     progress: bool = True) -> dict:
-    "Predict a video file or frame folder; write `OUT/<name>.json` (PoseTrack format) and `OUT/<name>.mp4`. Returns paths and counts."
+                     boxes: str | os.PathLike | None = None, gt: str | os.PathLike | None = None,
+                     whole_frame: bool = False, device: str = "cpu", flip: bool = False, batch_size: int = 32,
+                     engine: str = "streaming", video: bool = True, fps: float | None = None,
+                     box_threshold: float = 0.0, draw_threshold: float = 0.3, progress: bool = True) -> dict:
+    """Predict a video file or frame folder; write `OUT/<name>.json` (PoseTrack format) and `OUT/<name>.mp4`. Returns
+    paths and counts."""
     if boxes and whole_frame: raise ValueError("give person boxes by one of --boxes and --whole-frame, not both")
-    if not (boxes or gt or whole_frame): raise ValueError("no person boxes: give --boxes FILE (detections), --gt FILE (annotations) or --whole-frame")
-    check_predict_options(fps=fps, batch_size=batch_size, box_threshold=box_threshold, draw_threshold=draw_threshold, engine=engine)
+    if not (boxes or gt or whole_frame):
+        raise ValueError("no person boxes: give --boxes FILE (detections), --gt FILE (annotations) or --whole-frame")
+    check_predict_options(fps=fps, batch_size=batch_size, box_threshold=box_threshold, draw_threshold=draw_threshold,
+                          engine=engine)
     out_dir = Path(out_dir)
-    made = [d for d in (out_dir, *out_dir.parents) if not d.exists()]     # folders this call creates, removed again if it fails
-    try: return _predict_to_files(checkpoint, source, out_dir, boxes, gt, whole_frame, device, flip, batch_size, engine, video, fps,
-                                  box_threshold, draw_threshold, progress)
+    made = [d for d in (out_dir, *out_dir.parents) if not d.exists()]   # folders this call creates, removed if it fails
+    try: return _predict_to_files(checkpoint, source, out_dir, boxes, gt, whole_frame, device, flip, batch_size, engine,
+                                  video, fps, box_threshold, draw_threshold, progress)
     except BaseException:
         for d in made:                     # innermost first: a failed or interrupted run leaves no empty folder behind
             try: d.rmdir()
             except OSError: break
         raise
 
-def check_predict_options(fps: float | None = None, batch_size: int = 32, box_threshold: float = 0.0, draw_threshold: float = 0.3,
-                          engine: str = "streaming"):
+def check_predict_options(fps: float | None = None, batch_size: int = 32, box_threshold: float = 0.0,
+                          draw_threshold: float = 0.3, engine: str = "streaming"):
     "Refuse an option out of range before anything is read or written; the error names the flag and the value."
     checks = [("--fps", fps, fps is None or (math.isfinite(fps) and fps > 0), "a frame rate > 0"),
               ("--batch-size", batch_size, isinstance(batch_size, int) and batch_size >= 1, "an integer >= 1"),
@@ -360,13 +366,13 @@ def check_predict_options(fps: float | None = None, batch_size: int = 32, box_th
         if not ok: raise ValueError(f"{flag} {value}: expected {want}")
 
 # %% ../nbs/10_inference.ipynb #4c1a000e
-def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame, device, flip, batch_size, engine, video, fps,
-                      box_threshold, draw_threshold, progress) -> dict:
+def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame, device, flip, batch_size, engine,
+                      video, fps, box_threshold, draw_threshold, progress) -> dict:
     "`predict_to_files` once its options are checked: read, predict, then write the JSON and the video."
     frames = open_frames(source)
     identity = frames_as_video(frames, gt)
     if boxes:
-        dets = load_detections(boxes, [identity], box_threshold, other_images="skip")   # a whole-split file: this video's boxes
+        dets = load_detections(boxes, [identity], box_threshold, other_images="skip")   # of a whole split: this video's
         per_frame, tracks = [dets[f.image_id] for f in identity.frames], None
     elif whole_frame: per_frame, tracks = whole_frame_boxes(len(frames), frames.size)
     else: per_frame, tracks = annotated_boxes(identity)
@@ -381,11 +387,12 @@ def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame,
             preds[identity.frames[t].image_id] = persons
             if writer: writer.write(draw_predictions(image, persons, draw_threshold))
         written = write_predictions(out_dir, {name: identity}, preds)[0]
-        mp4 = writer.close() if writer else None     # the video last: an interrupted run leaves no video without its poses
+        mp4 = writer.close() if writer else None     # the video last: an interrupted run leaves no video without poses
     except BaseException:
         if writer: writer.discard()
         raise
     st = predictor.stats
     return {"json": written, "video": mp4, "frames": len(frames), "person_frames": st["person_frames"],
             "context_crops": st["context_crops"], "backbone_crops": st["backbone_crops"], "seconds": st["seconds"],
-            "passes_per_person_frame": st["backbone_crops"] / max(1, st["person_frames"]) / (2 if flip else 1), "engine": engine}
+            "passes_per_person_frame": st["backbone_crops"] / max(1, st["person_frames"]) / (2 if flip else 1),
+            "engine": engine}

@@ -15,7 +15,6 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
-from fastcore.basics import patch
 
 from .data import DataError, write_json_atomic
 from .dataset import load_posetrack, load_detections
@@ -24,8 +23,10 @@ from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError, attentio
 from .semantic import random_similarity
 from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
 from .settings import load_settings, resolve_dataset, resolve_device
-from .profiles import StageConfig, TrainConfig, apply_recipe, check_config, config_dict, profile, site_config, sync_geometry
-from .checkpoints import config_differences, _rng_state, _set_rng_state, data_fingerprint, load_checkpoint, run_provenance, save_atomic
+from .profiles import StageConfig, TrainConfig, apply_recipe, check_config, config_dict, profile, sync_geometry
+from .profiles import site_config                      # re-exported: cdpose.training.site_config
+from .checkpoints import config_differences, _rng_state, _set_rng_state, data_fingerprint, load_checkpoint
+from .checkpoints import run_provenance, save_atomic
 from .predict import evaluate_model
 
 _all_ = ['site_config']
@@ -33,13 +34,159 @@ _all_ = ['site_config']
 # %% auto #0
 __all__ = ['Trainer', 'train', 'site_config']
 
-# %% ../nbs/09_training.ipynb #1bb17485
+# %% ../nbs/09_training.ipynb #09c0a001
 def _ls_draw(rotation: float, scale: float, translation: float, g: torch.Generator) -> torch.Tensor:
-    "One L_s transform (`random_similarity`) drawn from `g`: what the training clips carry (a function, so data workers can pickle it)."
+    "One L_s transform (`random_similarity`) drawn from `g`, as training clips carry it (picklable by data workers)."
     return random_similarity(1, rotation, scale, g, max_translation=translation)[0]
 
+class _TrainerData:                 # the data: both splits, each epoch's batches, the steps per epoch
+    def _from(self, key: str) -> str:
+        "Where the path of `key` came from (a setting, a flag), for error messages."
+        src = (self.site.get(key) or {}).get("from") if isinstance(self.site.get(key), dict) else None
+        return f" [{key}: {src}]" if src else ""
+    def _datasets(self):
+        try:
+            self.train_data = load_posetrack(self.data, "train", progress=self.progress and self.main)
+            self.val_data = load_posetrack(self.data, "val", progress=self.progress and self.main)
+        except DataError as e: e.args = (f"{e}{self._from('data_root')}",); raise
+        try: self.val_dets = load_detections(self.cfg.detections, self.val_data.videos) if self.cfg.detections else None
+        except DataError as e: e.args = (f"{e}{self._from('detections')}",); raise
+    def _loader(self, stage: int, epoch: int, start_batch: int):
+        "This process's share of each batch of `epoch` from `start_batch` on, and the number of batches in the epoch."
+        cfg, seed = self.cfg, self.cfg.seed + stage
+        stage_cfg, clip = (cfg.stage1, replace(cfg.clip, T=0)) if stage == 1 else (cfg.stage2, cfg.clip)
+        ds = getattr(self, f"_ds{stage}", None)
+        if ds is None:
+            ls = partial(_ls_draw, cfg.loss.ls_rotation, cfg.loss.ls_scale, cfg.loss.ls_translation)
+            ds = PoseTrackClips(self.train_data.videos, clip, train=True, seed=seed, cache_images=cfg.cache_images,
+                                ls_sampler=ls)
+            setattr(self, f"_ds{stage}", ds)
+        ds.set_epoch(epoch)
+        bs = stage_cfg.batch_size
+        if bs % self.world: raise ValueError(f"stage{stage}.batch_size {bs} is not divisible by {self.world} processes")
+        per_rank = bs // self.world
+        sampler = DistributedSampler(ds, num_replicas=self.world, rank=self.rank, seed=seed, drop_last=True)
+        sampler.set_epoch(epoch); idx = list(sampler)
+        n_batches = len(idx) // per_rank
+        batches = [idx[b * per_rank:(b + 1) * per_rank] for b in range(start_batch, n_batches)]
+        # its own generator: an iterator's seed must not come from the global one (a resumed run makes one more)
+        dl = DataLoader(ds, batch_sampler=batches, num_workers=cfg.num_workers, persistent_workers=False,
+                        generator=torch.Generator().manual_seed(cfg.seed * 1000 + stage * 100 + epoch))
+        return dl, n_batches
+    def steps_per_epoch(self, stage: int) -> int:
+        "Optimisation steps in one epoch of `stage`: whole global batches of the training clips."
+        clip = replace(self.cfg.clip, T=0) if stage == 1 else self.cfg.clip
+        ds_len = len(PoseTrackClips(self.train_data.videos, clip, train=True))
+        stage_cfg = self.cfg.stage1 if stage == 1 else self.cfg.stage2
+        return (ds_len // self.world) // (stage_cfg.batch_size // self.world)
+
+# %% ../nbs/09_training.ipynb #09c0a002
+class _TrainerModels:               # each stage's model, and where its weights start
+    def _model(self, stage: int) -> CDPose:
+        "Stage 1: the single-frame network (classic head, and the space with `stage1_space`); stage 2: the model."
+        if stage != 1: return CDPose(self.cfg.model)
+        return CDPose(replace(self.cfg.model, semantic_space=self.cfg.stage1_space, classic_head=True, fusion=False))
+    def _import_release(self) -> dict | None:
+        "The released single-frame network (`init_checkpoint`), imported losslessly: its state dict (None without one)."
+        cfg = self.cfg
+        if not cfg.init_checkpoint and cfg.pretrained:
+            key = backbone_recipe(cfg.model.backbone).checkpoint_setting
+            raise CheckpointError(f"profile {cfg.profile} starts from a COCO-pretrained {cfg.model.backbone} "
+                                  f"checkpoint: set {key} in settings.ini (or CDPOSE_{key.upper()}, or "
+                                  "--set init_checkpoint=FILE), or pass --from-scratch")
+        if not cfg.init_checkpoint: return None
+        baseline = CDPose(replace(cfg.model, semantic_space=False, fusion=False))    # what a release holds
+        try: return import_pose_checkpoint(baseline, cfg.init_checkpoint).state_dict()
+        except CheckpointError as e: e.args = (f"{e}{self._from('init_checkpoint')}",); raise
+    def _init_from_release(self, model: CDPose, release: dict) -> dict:
+        sd = {k: v for k, v in release.items()
+              if k.startswith("backbone.") or (model.head is not None and k.startswith("head."))}
+        missing = [k for k in model.state_dict() if k.startswith("backbone.") and k not in sd]
+        if missing:
+            raise CheckpointError(f"{self.cfg.init_checkpoint}: the backbone lacks {len(missing)} tensors "
+                                  f"({', '.join(missing[:4])})")
+        model.load_state_dict(sd, strict=False)
+        return {"checkpoint": self.cfg.init_checkpoint, "tensors": len(sd), "head": model.head is not None}
+    def _load_stage1(self, model: CDPose, init: dict):
+        "Stage 1's weights into `model`; one that does not fit (another model's) is an error unless `partial_stage1`."
+        own = model.state_dict()
+        wrong = [f"{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in init.items()
+                 if k in own and own[k].shape != v.shape]
+        missing = [k for k in own if k.startswith("backbone.") and k not in init]
+        if (wrong or missing) and not self.cfg.partial_stage1:
+            raise CheckpointError(f"{self.cfg.stage1_checkpoint or 'stage 1'}: does not fit this model ({len(wrong)} "
+                                  f"shape mismatches, e.g. {'; '.join(wrong[:2]) or '-'}; {len(missing)} backbone "
+                                  f"tensors missing, e.g. {', '.join(missing[:2]) or '-'}): it is the stage 1 of "
+                                  "another model (--set partial_stage1=True loads only what fits)")
+        model.load_state_dict({k: v for k, v in init.items() if k in own and own[k].shape == v.shape}, strict=False)
+    def _stage_model(self, stage: int, checkpoint: dict | None, init: dict | None, release: dict | None):
+        "The model of `stage` on the device with its starting weights (DDP under torchrun); it and the bare model."
+        model = self._model(stage).to(self.device)
+        if checkpoint is None and release is not None and (stage == 1 or init is None):   # the first stage run starts
+            self._manifest(init=self._init_from_release(model, release))                # from the released network
+        if stage == 2 and checkpoint is None and init is not None:   # stage 1's backbone, and its head or semantic
+            self._load_stage1(model, init)                           # space where the model has one
+        if checkpoint is not None: model.load_state_dict(checkpoint["model"])
+        if self.world > 1:
+            if self.device.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            model = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        return model, (model.module if hasattr(model, "module") else model)
+
+# %% ../nbs/09_training.ipynb #09c0a004
+class _TrainerRecords:              # what a run leaves (written by rank 0 alone), and resuming from it
+    def _save(self, name: str, state: dict):
+        if self.main: save_atomic(state, self.ckpt_dir / name)
+    def _state(self, stage, model, opt, sched, epoch, batch, step, best, acc) -> dict:
+        "What `last.pt` holds to resume at (`epoch`, `batch`): model, optimizer, scheduler, RNG states, logging window."
+        core = model.module if hasattr(model, "module") else model
+        return {"stage": stage, "epoch": epoch, "batch": batch, "step": step, "best": best, "acc": dict(acc),
+                "model": core.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "rng": _rng_state(), "config": config_dict(self.cfg), "world_size": self.world,
+                "data_fingerprint": self.fingerprint}
+    def _log(self, row: dict):
+        if not self.main: return
+        path = self.out / "metrics.csv"; new = not path.exists()
+        with open(path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.METRIC_FIELDS)
+            if new: w.writeheader()
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                        for k, v in row.items() if k in self.METRIC_FIELDS})
+    def _truncate_metrics(self, stage: int, step: int):
+        "Drop the rows logged after (`stage`, `step`), the checkpoint being resumed: the resumed run logs them again."
+        path = self.out / "metrics.csv"
+        if not self.main or not path.exists(): return
+        def ok(r):
+            try: return (int(r["stage"]), int(r["step"])) <= (stage, step)
+            except (TypeError, ValueError): return False      # a row cut short by the kill
+        keep = [r for r in csv.DictReader(open(path)) if ok(r)]
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.METRIC_FIELDS); w.writeheader(); w.writerows(keep)
+    def _manifest(self, **extra):
+        if not self.main: return
+        path = self.out / "manifest.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        prov = run_provenance(config_dict(self.cfg), self.data, self.fingerprint, self.device, self.world, self.site)
+        write_json_atomic(path, {**old, **prov, **extra})
+    def _resume_checkpoint(self) -> dict:
+        "`last.pt`, if it continues this run (same configuration, processes and data); metrics.csv is cut back to it."
+        last = self.ckpt_dir / "last.pt"
+        if not last.exists(): raise CheckpointError(f"{last}: nothing to resume from")
+        checkpoint = load_checkpoint(last)
+        diff = config_differences(checkpoint["config"], config_dict(self.cfg))
+        if diff: raise CheckpointError(f"{last}: made with another configuration: " + "; ".join(diff[:6]))
+        if checkpoint.get("world_size", 1) != self.world:
+            raise CheckpointError(f"checkpoint was written by {checkpoint['world_size']} processes, now {self.world}")
+        if checkpoint.get("data_fingerprint") != self.fingerprint:
+            raise CheckpointError(f"{last}: made on other data (annotation fingerprint "
+                                  f"{checkpoint.get('data_fingerprint')}), not {self.data} ({self.fingerprint}): "
+                                  "resume a run on the data it was trained on")
+        self._truncate_metrics(checkpoint["stage"], checkpoint["step"])
+        return checkpoint
+
+# %% ../nbs/09_training.ipynb #09c0a006
 def _param_groups(model: torch.nn.Module, st: StageConfig) -> list[dict]:
-    "AdamW groups: weight decay on matrices (not position embeddings, norms, biases); the backbone at lr * `backbone_lr_mult`."
+    "AdamW groups: weight decay on matrices (not position embeddings, norms, biases); backbone lr * `backbone_lr_mult`."
     groups = {}
     for n, p in model.named_parameters():
         decay, backbone = p.ndim > 1 and "pos" not in n, n.startswith("backbone.")
@@ -55,342 +202,191 @@ def _lr_lambda(stage: StageConfig, total: int):
         return stage.min_lr_ratio + (1 - stage.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
     return f
 
-class Trainer:
-    "Runs both stages of a `TrainConfig` on a PoseTrack-format root, writing to `out`; `site` says where each path came from."
-    METRIC_FIELDS = ["stage", "epoch", "step", "lr", "loss", "L_h1", "L_h2", "L_c", "L_s", "L_t", "clips_per_s", "data_frac",
-                     "val_mAP", "val_Head", "val_Shoulder", "val_Elbow", "val_Wrist", "val_Hip", "val_Knee", "val_Ankle"]
-    def __init__(self, cfg: TrainConfig, data: str | Path, out: str | Path, device: str = "cpu", progress: bool = True,
-                 site: dict | None = None):
-        self.cfg, self.data, self.out, self.progress = check_config(apply_recipe(sync_geometry(copy.deepcopy(cfg)))), Path(data), Path(out), progress
-        self.site, self.last_val, self.final = site or {}, None, None
-        self.fingerprint = data_fingerprint(self.data) if self.data.is_dir() else ""
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
-        if self.world > 1 and not dist.is_initialized():
-            dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
-        if str(device).startswith("cuda") and (self.world > 1 or str(device) == "cuda"):   # set_device needs an index: this process's GPU
-            device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-        self.device = torch.device(device)
-        if self.device.type == "cuda": torch.cuda.set_device(self.device)
-        self.main = self.rank == 0
-        self.ckpt_dir = self.out / "checkpoints"
-
-# %% ../nbs/09_training.ipynb #09c0a001
-@patch
-def _from(self: Trainer, key: str) -> str:
-    "Where the path of `key` came from (a setting, a flag), for error messages."
-    src = (self.site.get(key) or {}).get("from") if isinstance(self.site.get(key), dict) else None
-    return f" [{key}: {src}]" if src else ""
-@patch
-def _datasets(self: Trainer):
-    "Load the train and val splits (and the validation detections): every error names the setting the path came from."
-    try:
-        self.train_data = load_posetrack(self.data, "train", progress=self.progress and self.main)
-        self.val_data = load_posetrack(self.data, "val", progress=self.progress and self.main)
-    except DataError as e: e.args = (f"{e}{self._from('data_root')}",); raise
-    try: self.val_dets = load_detections(self.cfg.detections, self.val_data.videos) if self.cfg.detections else None
-    except DataError as e: e.args = (f"{e}{self._from('detections')}",); raise
-@patch
-def _loader(self: Trainer, stage: int, epoch: int, start_batch: int):
-    "The batches of `epoch` from `start_batch` on, this process's share of each global batch, and the number of batches in the epoch."
-    cfg = self.cfg
-    stage_cfg = cfg.stage1 if stage == 1 else cfg.stage2
-    clip = replace(cfg.clip, T=0) if stage == 1 else cfg.clip
-    ds = getattr(self, f"_ds{stage}", None)
-    if ds is None:
-        ds = PoseTrackClips(self.train_data.videos, clip, train=True, seed=cfg.seed + stage, cache_images=cfg.cache_images,
-                            ls_sampler=partial(_ls_draw, cfg.loss.ls_rotation, cfg.loss.ls_scale, cfg.loss.ls_translation))
-        setattr(self, f"_ds{stage}", ds)
-    ds.set_epoch(epoch)
-    if stage_cfg.batch_size % self.world: raise ValueError(f"stage{stage}.batch_size {stage_cfg.batch_size} is not divisible by {self.world} processes")
-    per_rank = stage_cfg.batch_size // self.world
-    sampler = DistributedSampler(ds, num_replicas=self.world, rank=self.rank, shuffle=True, seed=cfg.seed + stage, drop_last=True)
-    sampler.set_epoch(epoch)
-    idx = list(sampler)
-    n_batches = len(idx) // per_rank
-    batches = [idx[b * per_rank:(b + 1) * per_rank] for b in range(start_batch, n_batches)]
-    # its own generator: creating a DataLoader iterator draws a seed, which must not come from the global
-    # torch generator (a resumed run creates one more iterator than an uninterrupted run did)
-    dl = DataLoader(ds, batch_sampler=batches, num_workers=cfg.num_workers, persistent_workers=False,
-                    generator=torch.Generator().manual_seed(cfg.seed * 1000 + stage * 100 + epoch))
-    return dl, n_batches
-@patch
-def steps_per_epoch(self: Trainer, stage: int) -> int:
-    "Optimisation steps in one epoch of `stage`: whole global batches of the training clips."
-    ds_len = len(PoseTrackClips(self.train_data.videos, replace(self.cfg.clip, T=0) if stage == 1 else self.cfg.clip, train=True))
-    stage_cfg = self.cfg.stage1 if stage == 1 else self.cfg.stage2
-    return (ds_len // self.world) // (stage_cfg.batch_size // self.world)
-
-# %% ../nbs/09_training.ipynb #09c0a002
-@patch
-def _model(self: Trainer, stage: int) -> CDPose:
-    "Stage 1: the single-frame network (classic head, and the semantic space with `stage1_space`); stage 2: the configured model."
-    if stage == 1: return CDPose(replace(self.cfg.model, semantic_space=self.cfg.stage1_space, classic_head=True, fusion=False))
-    return CDPose(self.cfg.model)
-@patch
-def _loss_cfg(self: Trainer, stage: int) -> LossConfig:
-    "Stage 1 trains the heatmap term L_h1 alone (L_s and any extra terms too with `stage1_ls`); stage 2 all of Eq. 11 with lambda_t L_t."
-    if stage == 2: return self.cfg.loss
-    keep = self.cfg.stage1_ls
-    return replace(self.cfg.loss, lambda_t=0.0, lambda_c=0.0, lambda_h2=0.0, lambda_s=self.cfg.loss.lambda_s if keep else 0.0,
-                   terms=dict(self.cfg.loss.terms) if keep else {})
-
-@patch
-def _import_release(self: Trainer) -> dict | None:
-    "The released single-frame network (`init_checkpoint`), imported losslessly: its state dict, or None without one."
-    cfg = self.cfg
-    if not cfg.init_checkpoint:
-        if cfg.pretrained:
-            key = backbone_recipe(cfg.model.backbone).checkpoint_setting
-            raise CheckpointError(f"profile {cfg.profile} starts from a COCO-pretrained {cfg.model.backbone} checkpoint: set {key} in settings.ini "
-                                  f"(or CDPOSE_{key.upper()}, or --set init_checkpoint=FILE), or pass --from-scratch")
-        return None
-    baseline = CDPose(replace(cfg.model, semantic_space=False, fusion=False))    # backbone + classic head: what a release holds
-    try: return import_pose_checkpoint(baseline, cfg.init_checkpoint).state_dict()
-    except CheckpointError as e: e.args = (f"{e}{self._from('init_checkpoint')}",); raise
-@patch
-def _init_from_release(self: Trainer, model: CDPose, release: dict) -> dict:
-    "Copy the released backbone (and classic head, where `model` has one) into `model`; every backbone tensor must arrive."
-    sd = {k: v for k, v in release.items() if k.startswith("backbone.") or (model.head is not None and k.startswith("head."))}
-    missing = [k for k in model.state_dict() if k.startswith("backbone.") and k not in sd]
-    if missing: raise CheckpointError(f"{self.cfg.init_checkpoint}: the backbone lacks {len(missing)} tensors ({', '.join(missing[:4])})")
-    model.load_state_dict(sd, strict=False)
-    return {"checkpoint": self.cfg.init_checkpoint, "tensors": len(sd), "head": model.head is not None}
-@patch
-def _load_stage1(self: Trainer, model: CDPose, init: dict):
-    "Stage 1's weights into the stage-2 `model`: every backbone tensor, and each other tensor both have; a shape mismatch or a missing backbone tensor is an error (a stage 1 of another model) unless `partial_stage1`."
-    own = model.state_dict()
-    wrong = [f"{k}: {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in init.items() if k in own and own[k].shape != v.shape]
-    missing = [k for k in own if k.startswith("backbone.") and k not in init]
-    if (wrong or missing) and not self.cfg.partial_stage1:
-        raise CheckpointError(f"{self.cfg.stage1_checkpoint or 'stage 1'}: does not fit this model ({len(wrong)} shape mismatches, e.g. "
-                              f"{'; '.join(wrong[:2]) or '-'}; {len(missing)} backbone tensors missing, e.g. {', '.join(missing[:2]) or '-'}): "
-                              "it is the stage 1 of another model (--set partial_stage1=True loads only what fits)")
-    model.load_state_dict({k: v for k, v in init.items() if k in own and own[k].shape == v.shape}, strict=False)
-
-# %% ../nbs/09_training.ipynb #09c0a004
-@patch
-def _save(self: Trainer, name: str, state: dict):
-    if self.main: save_atomic(state, self.ckpt_dir / name)
-@patch
-def _state(self: Trainer, stage, model, opt, sched, epoch, batch, step, best, acc) -> dict:
-    "What `last.pt` holds to resume at (`epoch`, `batch`): model, optimizer, scheduler, RNG states and the open logging window."
-    core = model.module if hasattr(model, "module") else model
-    return {"stage": stage, "epoch": epoch, "batch": batch, "step": step, "best": best, "acc": dict(acc),
-            "model": core.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-            "rng": _rng_state(), "config": config_dict(self.cfg), "world_size": self.world, "data_fingerprint": self.fingerprint}
-@patch
-def _log(self: Trainer, row: dict):
-    if not self.main: return
-    path = self.out / "metrics.csv"
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=self.METRIC_FIELDS)
-        if new: w.writeheader()
-        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items() if k in self.METRIC_FIELDS})
-@patch
-def _truncate_metrics(self: Trainer, stage: int, step: int):
-    "Drop the rows logged after (`stage`, `step`), the checkpoint being resumed: the resumed run logs them again."
-    path = self.out / "metrics.csv"
-    if not self.main or not path.exists(): return
-    def ok(r):
-        try: return (int(r["stage"]), int(r["step"])) <= (stage, step)
-        except (TypeError, ValueError): return False      # a row cut short by the kill
-    keep = [r for r in csv.DictReader(open(path)) if ok(r)]
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=self.METRIC_FIELDS); w.writeheader(); w.writerows(keep)
-@patch
-def _manifest(self: Trainer, **extra):
-    "Update `manifest.json` with the run's provenance and `extra` (status, times, results), atomically (rank 0 only)."
-    if not self.main: return
-    path = self.out / "manifest.json"
-    old = json.loads(path.read_text()) if path.exists() else {}
-    write_json_atomic(path, {**old, **run_provenance(config_dict(self.cfg), self.data, self.fingerprint, self.device, self.world, self.site), **extra})
-
-# %% ../nbs/09_training.ipynb #09c0a005
-@patch
-def _resume_checkpoint(self: Trainer) -> dict:
-    "`last.pt` of the run in `out`, if it continues this run (same configuration, processes and data); metrics.csv is cut back to it."
-    last = self.ckpt_dir / "last.pt"
-    if not last.exists(): raise CheckpointError(f"{last}: nothing to resume from")
-    checkpoint = load_checkpoint(last)
-    diff = config_differences(checkpoint["config"], config_dict(self.cfg))
-    if diff: raise CheckpointError(f"{last}: made with another configuration: " + "; ".join(diff[:6]))
-    if checkpoint.get("world_size", 1) != self.world: raise CheckpointError(f"checkpoint was written by {checkpoint['world_size']} processes, now {self.world}")
-    if checkpoint.get("data_fingerprint") != self.fingerprint:
-        raise CheckpointError(f"{last}: made on other data (annotation fingerprint {checkpoint.get('data_fingerprint')}), "
-                              f"not {self.data} ({self.fingerprint}): resume a run on the data it was trained on")
-    self._truncate_metrics(checkpoint["stage"], checkpoint["step"])
-    return checkpoint
-@patch
-def run(self: Trainer, resume: bool = False) -> dict:
-    "Train (or, with `resume`, continue) the run in `out` (at `cfg.threads` CPU threads when set); returns the best validation result ({} for a stage-1-only run)."
-    t0, threads = time.time(), torch.get_num_threads()
-    self.out.mkdir(parents=True, exist_ok=True)
-    checkpoint = self._resume_checkpoint() if resume else None
-    if not resume and ((self.ckpt_dir / "last.pt").exists() or (self.ckpt_dir / "final.pt").exists()):
-        raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, or choose another --out")
-    if self.world > 1: dist.barrier()          # every process has checked the run folder before anyone writes to it
-    release = self._import_release() if checkpoint is None else None   # before any data is read: a bad checkpoint fails first
-    if self.cfg.threads: torch.set_num_threads(self.cfg.threads)     # part of the float path, so the manifest records it from the start
-    try:
-        self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running", from_scratch=not self.cfg.init_checkpoint, error=None)
-        with attention_kernel(self.cfg.attention_kernel): return self._run(checkpoint, release, t0)
-    except BaseException as e:         # the manifest says how the run ended: never `running` after the process is gone
-        how = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
-        try: self._manifest(status=how, ended=time.strftime("%Y-%m-%dT%H:%M:%S"), wall_time_s=round(time.time() - t0, 1),
-                            error=f"{type(e).__name__}: {e}" if how == "failed" else type(e).__name__)
-        except Exception: pass         # (a full disk): the first error is the one to report
-        raise
-    finally: torch.set_num_threads(threads)
-@patch
-def _run(self: Trainer, checkpoint: dict | None, release: dict | None, t0: float) -> dict:
-    "Both stages (or what is left of them after `checkpoint`), once the run folder is checked and the manifest says `running`."
-    cfg = self.cfg
-    self._datasets()
-    torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
-    stage1_state = None
-    if cfg.stage1_checkpoint: stage1_state = load_checkpoint(cfg.stage1_checkpoint)["model"]
-    elif (checkpoint is None or checkpoint["stage"] == 1) and cfg.stage1.epochs > 0: stage1_state = self._run_stage(1, checkpoint, release=release)
-    if cfg.stage2.epochs <= 0:         # stage 1 only (shared by several stage-2 runs)
-        self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=None)
-        return {}
-    result = self._run_stage(2, checkpoint if checkpoint and checkpoint["stage"] == 2 else None, init=stage1_state, release=release)
-    if cfg.lean_checkpoints and self.main: (self.ckpt_dir / "last.pt").unlink(missing_ok=True)   # finished: final.pt is the model
-    self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=result, final=self.final)
-    return result
-
-# %% ../nbs/09_training.ipynb #09c0a006
-@patch
-def _stage_model(self: Trainer, stage: int, checkpoint: dict | None, init: dict | None, release: dict | None):
-    "The model of `stage` on the device with its starting weights, wrapped for DDP under torchrun; returns it and the bare model."
-    model = self._model(stage).to(self.device)
-    if checkpoint is None and release is not None and (stage == 1 or init is None):   # the first stage run starts from the released network
-        self._manifest(init=self._init_from_release(model, release))
-    if stage == 2 and checkpoint is None and init is not None:   # stage 1's backbone, and its head or semantic space where the model has one
-        self._load_stage1(model, init)
-    if checkpoint is not None: model.load_state_dict(checkpoint["model"])
-    if self.world > 1:
-        if self.device.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-    return model, (model.module if hasattr(model, "module") else model)
-@patch
-def _optimizer(self: Trainer, stage: int, core: CDPose):
-    "AdamW over `core`'s parameter groups and its per-step schedule; returns them, the stage's total steps and the steps per epoch."
-    stage_cfg = self.cfg.stage1 if stage == 1 else self.cfg.stage2
-    opt = torch.optim.AdamW(_param_groups(core, stage_cfg), lr=stage_cfg.lr)
-    epoch_steps = self.steps_per_epoch(stage)
-    if epoch_steps == 0: raise DataError(self.data, "train", f"too few training samples for a batch of {stage_cfg.batch_size}")
-    total = max(1, int(round(stage_cfg.epochs * epoch_steps)))
-    if stage == 2 and self.cfg.max_steps: total = min(total, self.cfg.max_steps)
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(stage_cfg, total)), total, epoch_steps
-
-@patch
-def _train_step(self: Trainer, model, core: CDPose, batch: dict, opt, sched, loss_cfg: LossConfig, stage: int, step: int, amp: bool) -> dict:
-    "One optimisation step on `batch`: the loss terms (bf16 autocast with `amp`), backward, AdamW and the schedule; returns the terms."
-    batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-    model.train()
-    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
-        out = model(batch["images"], batch["transform"] if self.cfg.clip.crop_mode == "track" else None)
-        try: terms = cdpose_loss(core, batch, out, loss_cfg)
-        except NonFiniteLossError as e:
-            last = self.ckpt_dir / "last.pt"
-            raise NonFiniteLossError(f"stage {stage}, step {step + 1}: {e}. Training stopped; the last good checkpoint "
-                                     + (f"is {last} (resume with --resume after fixing the cause)" if last.exists() else "was never written")) from None
-    opt.zero_grad(set_to_none=True)
-    terms["loss"].backward()
-    opt.step(); sched.step()
-    return terms
-@patch
-def _log_window(self: Trainer, acc: dict, stage: int, epoch: int, step: int, lr: float, batch_size: int, now: float, t_wait: float) -> dict:
-    "Log the logging window's sums `acc` as one row of means (of the global batch under torchrun), throughput and data-wait share."
-    n = acc.pop("_n")
-    if self.world > 1:       # log the loss of the global batch, not of this process's share
-        keys = sorted(acc); v = torch.tensor([acc[k] for k in keys], dtype=torch.float64)
-        dist.all_reduce(v); acc = {k: float(x) / self.world for k, x in zip(keys, v)}
-    row = {"stage": stage, "epoch": epoch, "step": step, "lr": lr, **{k: v / n for k, v in acc.items()},
-           "clips_per_s": n * batch_size / max(1e-9, now - self._t_log), "data_frac": t_wait / max(1e-9, now - self._t_log)}
-    self._log(row)
-    return row
+class _TrainerSteps:                # a stage's loss, optimizer and schedule, and one optimisation step
+    def _loss_cfg(self, stage: int) -> LossConfig:
+        "Stage 1 trains L_h1 alone (L_s and any extra terms too with `stage1_ls`); stage 2 all of Eq. 11 and L_t."
+        if stage == 2: return self.cfg.loss
+        keep, loss = self.cfg.stage1_ls, self.cfg.loss
+        return replace(loss, lambda_t=0.0, lambda_c=0.0, lambda_h2=0.0, lambda_s=loss.lambda_s if keep else 0.0,
+                       terms=dict(loss.terms) if keep else {})
+    def _optimizer(self, stage: int, core: CDPose):
+        stage_cfg = self.cfg.stage1 if stage == 1 else self.cfg.stage2
+        opt = torch.optim.AdamW(_param_groups(core, stage_cfg), lr=stage_cfg.lr)
+        epoch_steps = self.steps_per_epoch(stage)
+        if epoch_steps == 0:
+            raise DataError(self.data, "train", f"too few training samples for a batch of {stage_cfg.batch_size}")
+        total = max(1, int(round(stage_cfg.epochs * epoch_steps)))
+        if stage == 2 and self.cfg.max_steps: total = min(total, self.cfg.max_steps)
+        return opt, torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(stage_cfg, total)), total, epoch_steps
+    def _train_step(self, model, core, batch, opt, sched, loss_cfg, stage, step, amp) -> dict:
+        batch = {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+        model.train()
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+            out = model(batch["images"], batch["transform"] if self.cfg.clip.crop_mode == "track" else None)
+            try: terms = cdpose_loss(core, batch, out, loss_cfg)
+            except NonFiniteLossError as e:
+                last = self.ckpt_dir / "last.pt"
+                where = (f"is {last} (resume with --resume after fixing the cause)" if last.exists()
+                         else "was never written")
+                raise NonFiniteLossError(f"stage {stage}, step {step + 1}: {e}. Training stopped; "
+                                         f"the last good checkpoint {where}") from None
+        opt.zero_grad(set_to_none=True); terms["loss"].backward()
+        opt.step(); sched.step()
+        return terms
 
 # %% ../nbs/09_training.ipynb #09c0a008
-@patch
-def _run_stage(self: Trainer, stage: int, checkpoint: dict | None, init: dict | None = None, release: dict | None = None) -> dict | None:
-    "Train one stage (from `checkpoint`'s position when resuming); returns stage 1's weights, or stage 2's best validation."
-    cfg = self.cfg
-    stage_cfg = cfg.stage1 if stage == 1 else cfg.stage2
-    model, core = self._stage_model(stage, checkpoint, init, release)
-    opt, sched, total, epoch_steps = self._optimizer(stage, core)
-    step, epoch, batch0, best = 0, 0, 0, {"val_mAP": -1.0}
-    if checkpoint is not None:
-        opt.load_state_dict(checkpoint["optimizer"]); sched.load_state_dict(checkpoint["scheduler"]); _set_rng_state(checkpoint["rng"])
-        step, epoch, batch0, best = checkpoint["step"], checkpoint["epoch"], checkpoint["batch"], checkpoint["best"]
-    loss_cfg = self._loss_cfg(stage)
-    acc = dict(checkpoint.get("acc", {})) if checkpoint is not None else {}     # partial sums of the current logging window
-    eval_steps = max(1, int(round(cfg.eval_every * epoch_steps))) if stage == 2 else 0
-    bar = tqdm(total=total, initial=step, desc=f"stage {stage}", disable=not (self.progress and self.main), dynamic_ncols=True)
-    self._t_log = time.time()
-    amp = cfg.amp and (self.device.type == "cuda" or cfg.amp_cpu)
-    while step < total:
-        loader, n_batches = self._loader(stage, epoch, batch0)
-        t_wait, t_last = 0.0, time.time()
-        for b, batch in enumerate(loader, start=batch0):
-            t_data = time.time()
-            terms = self._train_step(model, core, batch, opt, sched, loss_cfg, stage, step, amp)
-            step += 1
-            now = time.time()
-            t_wait += t_data - t_last
-            for k, v in terms.items(): acc[k] = acc.get(k, 0.0) + float(v.detach())
-            acc["_n"] = acc.get("_n", 0) + 1
-            if step % cfg.log_every == 0 or step == total:
-                row = self._log_window(acc, stage, epoch, step, sched.get_last_lr()[0], stage_cfg.batch_size, now, t_wait)
-                acc, t_wait = {}, 0.0; self._t_log = now
-                bar.set_postfix(loss=f"{row['loss']:.4g}", lr=f"{row['lr']:.2g}", clips_s=f"{row['clips_per_s']:.1f}")
-            t_last = now
-            bar.update()
-            done_epoch = b + 1 == n_batches
-            resume_at = (epoch + 1, 0) if done_epoch else (epoch, b + 1)     # (epoch, batch) a checkpoint written now continues from
-            if eval_steps and (step % eval_steps == 0 or step == total):
-                best = self._validate(core, stage, epoch, step, best, opt, sched, resume_at)
-            if step % cfg.checkpoint_every == 0 or done_epoch or step == total:
-                self._save("last.pt", self._state(stage, model, opt, sched, *resume_at, step, best, acc))
-            if step >= total: break
-        epoch, batch0 = (epoch + 1, 0) if step < total else (epoch, batch0)
-    bar.close()
-    return self._finish_stage(stage, core, total, best)
+class _TrainerLoop:                 # one stage, from its start (or a checkpoint's position) to its end, logged
+    def _run_stage(self, stage: int, checkpoint: dict | None, init=None, release=None) -> dict | None:
+        "Train one stage (from `checkpoint`'s position when resuming): stage 1's weights, or stage 2's best validation."
+        cfg = self.cfg
+        stage_cfg = cfg.stage1 if stage == 1 else cfg.stage2
+        model, core = self._stage_model(stage, checkpoint, init, release)
+        opt, sched, total, epoch_steps = self._optimizer(stage, core)
+        step, epoch, batch0, best = 0, 0, 0, {"val_mAP": -1.0}
+        if checkpoint is not None:
+            opt.load_state_dict(checkpoint["optimizer"]); sched.load_state_dict(checkpoint["scheduler"])
+            _set_rng_state(checkpoint["rng"])
+            step, epoch, batch0, best = checkpoint["step"], checkpoint["epoch"], checkpoint["batch"], checkpoint["best"]
+        loss_cfg = self._loss_cfg(stage)
+        acc = dict(checkpoint.get("acc", {})) if checkpoint is not None else {}     # sums of the open logging window
+        eval_steps = max(1, int(round(cfg.eval_every * epoch_steps))) if stage == 2 else 0
+        bar = tqdm(total=total, initial=step, desc=f"stage {stage}", disable=not (self.progress and self.main),
+                   dynamic_ncols=True)
+        self._t_log = time.time()
+        amp = cfg.amp and (self.device.type == "cuda" or cfg.amp_cpu)
+        while step < total:
+            loader, n_batches = self._loader(stage, epoch, batch0)
+            t_wait, t_last = 0.0, time.time()
+            for b, batch in enumerate(loader, start=batch0):
+                t_data = time.time()
+                terms = self._train_step(model, core, batch, opt, sched, loss_cfg, stage, step, amp)
+                step += 1; now = time.time()
+                t_wait += t_data - t_last
+                for k, v in terms.items(): acc[k] = acc.get(k, 0.0) + float(v.detach())
+                acc["_n"] = acc.get("_n", 0) + 1
+                if step % cfg.log_every == 0 or step == total:
+                    lr = sched.get_last_lr()[0]
+                    row = self._log_window(acc, stage, epoch, step, lr, stage_cfg.batch_size, now, t_wait)
+                    acc, t_wait = {}, 0.0; self._t_log = now
+                    bar.set_postfix(loss=f"{row['loss']:.4g}", lr=f"{row['lr']:.2g}",
+                                    clips_s=f"{row['clips_per_s']:.1f}")
+                t_last = now; bar.update()
+                done_epoch = b + 1 == n_batches
+                resume_at = (epoch + 1, 0) if done_epoch else (epoch, b + 1)   # where a checkpoint written now resumes
+                if eval_steps and (step % eval_steps == 0 or step == total):
+                    best = self._validate(core, stage, epoch, step, best, opt, sched, resume_at)
+                if step % cfg.checkpoint_every == 0 or done_epoch or step == total:
+                    self._save("last.pt", self._state(stage, model, opt, sched, *resume_at, step, best, acc))
+                if step >= total: break
+            epoch, batch0 = (epoch + 1, 0) if step < total else (epoch, batch0)
+        bar.close()
+        return self._finish_stage(stage, core, total, best)
+    def _log_window(self, acc, stage, epoch, step, lr, batch_size, now, t_wait) -> dict:
+        n = acc.pop("_n")
+        if self.world > 1:       # log the loss of the global batch, not of this process's share
+            keys = sorted(acc); v = torch.tensor([acc[k] for k in keys], dtype=torch.float64)
+            dist.all_reduce(v); acc = {k: float(x) / self.world for k, x in zip(keys, v)}
+        row = {"stage": stage, "epoch": epoch, "step": step, "lr": lr, **{k: v / n for k, v in acc.items()},
+               "clips_per_s": n * batch_size / max(1e-9, now - self._t_log),
+               "data_frac": t_wait / max(1e-9, now - self._t_log)}
+        self._log(row)
+        return row
 
 # %% ../nbs/09_training.ipynb #09c0a009
-@patch
-def _validate(self: Trainer, core, stage, epoch, step, best, opt, sched, resume_at) -> dict:
-    "Validate on rank 0 and log the row; keep `best.pt` when the mAP improves. Returns the best result so far."
-    rng = _rng_state()                     # validation must not disturb the training random streams
-    res = evaluate_model(core, self.val_data.videos, self.cfg.clip, str(self.device), self.cfg.flip_test, self.val_dets) if self.main else None
-    _set_rng_state(rng)
-    if self.world > 1: dist.barrier()
-    if not self.main: return best
-    row = {"stage": stage, "epoch": epoch, "step": step, "val_mAP": res.summary["Mean"],
-           **{f"val_{k}": v for k, v in res.summary.items() if k != "Mean"}}
-    self._log(row)
-    self.last_val = {"val_mAP": res.summary["Mean"], "step": step, **res.summary}
-    if res.summary["Mean"] > best["val_mAP"]:
-        best = {"val_mAP": res.summary["Mean"], "step": step, **{k: v for k, v in res.summary.items()}}
-        if not self.cfg.lean_checkpoints: self._save("best.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg), "val": best})
-    return best
-@patch
-def _finish_stage(self: Trainer, stage: int, core: CDPose, total: int, best: dict) -> dict | None:
-    "Stage 1: save `stage1.pt` and return its weights. Stage 2: save `final.pt` (the model at the end, with its validation) and return the best."
-    if stage == 1:
-        self._save("stage1.pt", {"stage": 1, "model": core.state_dict(), "config": config_dict(self.cfg)})
-        return core.state_dict()
-    self.final = self.last_val if self.last_val and self.last_val["step"] == total else None
-    self._save("final.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg), "val": self.final})
-    return best
+class _TrainerEval:                 # validation during stage 2, and what each stage leaves at its end
+    def _validate(self, core, stage, epoch, step, best, opt, sched, resume_at) -> dict:
+        "Validate on rank 0 and log the row; keep `best.pt` when the mAP improves. Returns the best result so far."
+        rng = _rng_state()                     # validation must not disturb the training random streams
+        res = (evaluate_model(core, self.val_data.videos, self.cfg.clip, str(self.device), self.cfg.flip_test,
+                              self.val_dets) if self.main else None)
+        _set_rng_state(rng)
+        if self.world > 1: dist.barrier()
+        if not self.main: return best
+        row = {"stage": stage, "epoch": epoch, "step": step, "val_mAP": res.summary["Mean"],
+               **{f"val_{k}": v for k, v in res.summary.items() if k != "Mean"}}
+        self._log(row)
+        self.last_val = {"val_mAP": res.summary["Mean"], "step": step, **res.summary}
+        if res.summary["Mean"] > best["val_mAP"]:
+            best = {"val_mAP": res.summary["Mean"], "step": step, **{k: v for k, v in res.summary.items()}}
+            if not self.cfg.lean_checkpoints:
+                self._save("best.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg),
+                                       "val": best})
+        return best
+    def _finish_stage(self, stage: int, core: CDPose, total: int, best: dict) -> dict | None:
+        "Save `stage1.pt` and return its weights, or `final.pt` (the last model, with its validation) and the best."
+        if stage == 1:
+            self._save("stage1.pt", {"stage": 1, "model": core.state_dict(), "config": config_dict(self.cfg)})
+            return core.state_dict()
+        self.final = self.last_val if self.last_val and self.last_val["step"] == total else None
+        self._save("final.pt", {"stage": 2, "model": core.state_dict(), "config": config_dict(self.cfg),
+                                "val": self.final})
+        return best
+
+# %% ../nbs/09_training.ipynb #trainer0001
+class Trainer(_TrainerData, _TrainerModels, _TrainerRecords, _TrainerSteps, _TrainerLoop, _TrainerEval):
+    "Runs both stages of a `TrainConfig` on a PoseTrack-format root, writing to `out`; `site`: where paths came from."
+    METRIC_FIELDS = ["stage", "epoch", "step", "lr", "loss", "L_h1", "L_h2", "L_c", "L_s", "L_t", "clips_per_s",
+                     "data_frac", "val_mAP", "val_Head", "val_Shoulder", "val_Elbow", "val_Wrist", "val_Hip",
+                     "val_Knee", "val_Ankle"]
+    def __init__(self, cfg: TrainConfig, data: str | Path, out: str | Path, device: str = "cpu", progress: bool = True,
+                 site: dict | None = None):
+        self.cfg = check_config(apply_recipe(sync_geometry(copy.deepcopy(cfg))))
+        self.data, self.out, self.progress = Path(data), Path(out), progress
+        self.site, self.last_val, self.final = site or {}, None, None
+        self.fingerprint = data_fingerprint(self.data) if self.data.is_dir() else ""
+        self.world, self.rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
+        if str(device).startswith("cuda") and (self.world > 1 or str(device) == "cuda"):
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"    # set_device needs an index: this process's GPU
+        self.device = torch.device(device)
+        if self.device.type == "cuda": torch.cuda.set_device(self.device)
+        self.main, self.ckpt_dir = self.rank == 0, self.out / "checkpoints"
+    def run(self, resume: bool = False) -> dict:
+        "Train (or, with `resume`, continue) the run in `out`: the best validation result ({} for a stage-1-only run)."
+        t0, threads = time.time(), torch.get_num_threads()
+        self.out.mkdir(parents=True, exist_ok=True)
+        checkpoint = self._resume_checkpoint() if resume else None
+        if not resume and ((self.ckpt_dir / "last.pt").exists() or (self.ckpt_dir / "final.pt").exists()):
+            raise CheckpointError(f"{self.out} already holds a run: pass --resume to continue it, "
+                                  "or choose another --out")
+        if self.world > 1: dist.barrier()          # every process has checked the run folder before anyone writes to it
+        release = self._import_release() if checkpoint is None else None   # before any data: a bad one fails first
+        if self.cfg.threads: torch.set_num_threads(self.cfg.threads)     # on the float path: the manifest records it
+        try:
+            self._manifest(started=time.strftime("%Y-%m-%dT%H:%M:%S"), status="running",
+                           from_scratch=not self.cfg.init_checkpoint, error=None)
+            with attention_kernel(self.cfg.attention_kernel): return self._run(checkpoint, release, t0)
+        except BaseException as e:     # the manifest says how the run ended: never `running` once the process is gone
+            how = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
+            try: self._manifest(status=how, ended=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                wall_time_s=round(time.time() - t0, 1),
+                                error=f"{type(e).__name__}: {e}" if how == "failed" else type(e).__name__)
+            except Exception: pass         # (a full disk): the first error is the one to report
+            raise
+        finally: torch.set_num_threads(threads)
+    def _run(self, checkpoint: dict | None, release: dict | None, t0: float) -> dict:
+        cfg = self.cfg
+        self._datasets()
+        torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
+        stage1_state = None
+        if cfg.stage1_checkpoint: stage1_state = load_checkpoint(cfg.stage1_checkpoint)["model"]
+        elif (checkpoint is None or checkpoint["stage"] == 1) and cfg.stage1.epochs > 0:
+            stage1_state = self._run_stage(1, checkpoint, release=release)
+        if cfg.stage2.epochs <= 0:         # stage 1 only (shared by several stage-2 runs)
+            self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=None)
+            return {}
+        resumed = checkpoint if checkpoint and checkpoint["stage"] == 2 else None
+        result = self._run_stage(2, resumed, init=stage1_state, release=release)
+        if cfg.lean_checkpoints and self.main: (self.ckpt_dir / "last.pt").unlink(missing_ok=True)   # final.pt is it
+        self._manifest(wall_time_s=round(time.time() - t0, 1), status="finished", result=result, final=self.final)
+        return result
 
 # %% ../nbs/09_training.ipynb #60a87fed
 def train(profile_name: str = "smoke", data: str | Path | None = None, out: str | Path = "runs/smoke", overrides=None,
           resume: bool = False, device: str | None = None, progress: bool = True, dataset: str | None = None,
           detections: str | None = None, from_scratch: bool = False, settings_file: str | None = None) -> dict:
-    "Train profile `profile_name` (with `key=value` overrides) on a data set named in the settings or a root; returns the best validation result."
+    "Train profile `profile_name` (`key=value` overrides) on a data set of the settings or a root; the best result."
     settings, sources = load_settings(settings_file, device=device)
     site_data = resolve_dataset(dataset, str(data) if data else None, detections, settings, sources)
     from cdpose.synthetic import generate_synthposetrack, synth_complete
