@@ -522,6 +522,9 @@ def probe(a):
     trained (--runs-dir), or on --checkpoint NAME=FILE models with --data ROOT; writes --out/--table (.md, .csv, .label.json)."""
     import papermill as pm
     here = Path(__file__).resolve().parent
+    bad = [c for c in a.checkpoint or [] if "=" not in c or not Path(c.split("=", 1)[1]).is_file()]
+    if bad: raise SystemExit(f"ls_variants probe: --checkpoint {bad[0]}: expected NAME=FILE with an existing checkpoint file")
+    if a.checkpoint and not a.data: raise SystemExit("ls_variants probe: --checkpoint needs --data ROOT (the data set whose crops to probe)")
     params = {"profile": a.profile, "out_dir": str(Path(a.out).resolve()), "table_name": a.table, "device": a.device,
               "runs_dir": str(Path(a.runs_dir).resolve()), "checkpoints": dict(c.split("=", 1) for c in a.checkpoint or []),
               "data_root": a.data}
