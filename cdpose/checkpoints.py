@@ -5,7 +5,7 @@ them, the provenance a run records (commit, data fingerprint), and rebuilding a 
 
 # %% ../nbs/09b_checkpoints.ipynb #9b000003
 from __future__ import annotations
-import dataclasses, hashlib, pickle, platform, random, re, subprocess
+import dataclasses, hashlib, json, pickle, platform, random, re, subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,8 +19,9 @@ from .fusion import FusionConfig
 from .backbone import CheckpointError
 
 # %% auto #0
-__all__ = ['float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint', 'config_differences',
-           'model_config_from', 'load_trained', 'run_provenance']
+__all__ = ['RUN_PATH_FIELDS', 'float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint',
+           'config_differences', 'model_config_from', 'load_trained', 'run_provenance', 'file_identity',
+           'run_fingerprint']
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
 def float_path() -> dict:
@@ -149,3 +150,41 @@ def run_provenance(config: dict, data: str | Path, fingerprint: str, device: tor
                             else platform.processor() or platform.machine()),
             "world_size": world, "torch": torch.__version__, "timm": timm.__version__,
             "python": platform.python_version(), "float_path": float_path(), "site": site, "config": config}
+
+# %% ../nbs/09b_checkpoints.ipynb #9b0c0003
+_HASHED: dict = {}          # (path, size, mtime) -> SHA-256: a COCO checkpoint is hashed once per process
+
+def file_identity(path: str | Path, planned: dict | None = None) -> str:
+    """What a file a run starts from *is*, wherever it lies: a checkpoint of a cdpose run is that run's fingerprint and
+    the file's name (`planned`: run folder -> fingerprint of runs not trained yet); any other file its SHA-256."""
+    if not path: return ""
+    p = Path(path).resolve()
+    run = p.parent.parent if p.parent.name == "checkpoints" else None
+    if run is not None and planned and str(run) in planned: return f"run:{planned[str(run)]}/{p.name}"
+    if run is not None and (run / "manifest.json").is_file():
+        try: fp = json.loads((run / "manifest.json").read_text()).get("run_fingerprint")
+        except (OSError, ValueError): fp = None
+        if fp: return f"run:{fp}/{p.name}"
+    if not p.is_file(): return f"missing:{p}"
+    key = (str(p), p.stat().st_size, p.stat().st_mtime_ns)
+    if key not in _HASHED:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
+        _HASHED[key] = h.hexdigest()[:16]
+    return f"sha256:{_HASHED[key]}"
+
+# the configuration's paths: a run is the same wherever its inputs lie, so the fingerprint takes what they hold
+RUN_PATH_FIELDS = ("init_checkpoint", "stage1_checkpoint", "detections")
+
+def _no_none(d):
+    return {k: _no_none(v) for k, v in d.items() if v is not None} if isinstance(d, dict) else d
+
+def run_fingerprint(config: dict, data_fingerprint: str, planned: dict | None = None) -> str:
+    """A run's identity (16 hex digits): its configuration (`config_dict`, options at None left out, so an option added
+    later at None changes nothing), its data (`data_fingerprint`) and what its input files hold (`file_identity`). Not
+    its folder, device or number of processes: a run trained by hand under `torchrun` is the run a table asks for."""
+    cfg = _no_none({k: v for k, v in config.items() if k not in RUN_PATH_FIELDS})
+    ins = {k: file_identity(config.get(k) or "", planned) for k in RUN_PATH_FIELDS}
+    blob = json.dumps({"config": cfg, "inputs": ins, "data": data_fingerprint}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -34,6 +34,8 @@ def _train_parser(sub):
     s.add_argument("--settings", help="settings file (default: ./settings.ini or the project's)")
     s.add_argument("--out", help="run folder (default: <output_dir>/<profile>)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    s.add_argument("--spec", help="train the run of a spec file (spec.json: `cdpose tables` writes one per queued run, "
+                                  "and its torchrun and SLURM launchers run it), resuming from its last.pt")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override settings, e.g. loss.lambda_t=0 stage2.epochs=5")
     s.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: settings)")
@@ -44,6 +46,10 @@ def cmd_train(args) -> int:
     "Train a profile on a data set named in the settings (`--dataset`) or a PoseTrack-format root (`--data`)."
     from cdpose.settings import load_settings
     from cdpose.training import train
+    if args.spec:
+        from cdpose.launch import train_spec
+        train_spec(args.spec, progress=not args.quiet)
+        print(f"finished the run of {args.spec}"); return 0
     settings, _ = load_settings(args.settings)
     out = args.out or str(Path(settings.output_dir) / args.profile)
     check_output(out, "--out")
@@ -76,21 +82,52 @@ def _tables_parser(sub):
     s.add_argument("--rehearse", action="store_true", help="paper profile: a full-size rehearsal on CPU, a few steps "
                                                          "per model, on SynthPoseTrack reached through a generated "
                                                          "settings.ini (tables labelled 'rehearsal')")
+    s.add_argument("--launcher", default="inline", help="how the queued runs train: inline (default: in this "
+                   "machine's processes), torchrun (each run over this node's GPUs, one after another) or slurm (each "
+                   "run a SLURM job, through submitit; settings from [slurm] in settings.ini)")
+    s.add_argument("--nproc", type=int, default=0, help="--launcher torchrun: processes per run (default: the GPUs "
+                                                        "visible, 1 without)")
+    s.add_argument("--slurm", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="--launcher slurm: override [slurm] settings, e.g. partition=gpu gpus_per_node=8 time_min=600")
+    s.add_argument("--plan", action="store_true", help="print the runs the tables need (reused, resumed or queued) and "
+                   "an estimate of their GPU-hours, and train nothing")
     s.set_defaults(func=cmd_tables)
+
+# %% ../nbs/11a_model_commands.ipynb #c11a0014
+def _launch_options(args, settings_file: str) -> dict:
+    "The launcher's parameters for `train_models`, checked before any notebook runs (and anything is submitted)."
+    from cdpose.launch import LAUNCHERS, check_slurm
+    from cdpose.settings import SettingsError, load_slurm_settings
+    if args.launcher not in LAUNCHERS:
+        raise SettingsError(f"--launcher {args.launcher}: unknown (known: {', '.join(LAUNCHERS)})")
+    bad = [kv for kv in args.slurm if "=" not in kv]
+    if bad: raise SettingsError(f"--slurm {bad[0]}: not key=value")
+    over = dict(kv.split("=", 1) for kv in args.slurm)
+    if args.launcher == "slurm" and not args.plan:
+        check_slurm(load_slurm_settings(settings_file or None, overrides=over))
+    nproc = args.nproc
+    if args.launcher == "torchrun" and nproc <= 0:
+        import torch
+        nproc = max(1, torch.cuda.device_count())
+    return {"launcher": "plan" if args.plan else args.launcher, "nproc": nproc, "slurm": " ".join(args.slurm)}
 
 def cmd_tables(args) -> int:
     "Run the experiment notebooks (papermill) and write the tables, figures and benchmarks."
+    import tempfile
     from cdpose.settings import load_settings, resolve_device
     from cdpose.tables import run_experiments
     settings, _ = load_settings(args.settings, device=args.device)
-    # a rehearsal never overwrites the committed tables
+    launch = _launch_options(args, args.settings or "")
+    # a rehearsal never overwrites the committed tables; a plan writes none
     args.out = args.out or ("runs/rehearsal/tables" if args.rehearse else "paper_tables")
+    if args.plan: args.out, args.only = tempfile.mkdtemp(prefix="cdpose-plan-"), ["train_models"]
     check_output(args.out, "--out")
     if args.runs_dir: check_output(args.runs_dir, "--runs-dir")
     man = run_experiments(args.profile, args.out, data_root=args.data_root or "", detections=args.detections or "",
                           device=resolve_device(settings.device), seed=args.seed, only=args.only,
                           runs_dir=args.runs_dir or "", settings_file=args.settings or "", rehearse=args.rehearse,
-                          from_scratch=args.from_scratch)
+                          from_scratch=args.from_scratch, launch=launch, progress=not args.plan)
+    if args.plan: return _print_plan(Path(man["runs"]) / "plan.json")
     for n in man["notebooks"]: print(f"{n['notebook']:40s} {n['status']:6s} {n['wall_s']:8.1f} s")
     print(f"tables written to {args.out} in {man['wall_s']:.0f} s (manifest_{args.profile}.json)")
     site = Path(man["runs"]) / "data.json"
@@ -98,6 +135,15 @@ def cmd_tables(args) -> int:
     if site.is_file():
         for v, rel in json.loads(site.read_text()).get("releases", {}).items():
             print(f"data (PoseTrack{v} layout): {rel['root']}  (check it: cdpose inspect {rel['root']})")
+    return 0
+
+def _print_plan(path: Path) -> int:
+    "The plan `train_models` wrote: a line per run, and the total."
+    plan = json.loads(path.read_text())
+    for r in plan["runs"]:
+        hours = f"{r['GPU-hours']:8.2f} GPU-h" if r["GPU-hours"] is not None else " " * 14
+        print(f"{r['state']:8s} {r['steps']:7d} steps {hours}  {r['run']}")
+    print(plan["summary"])
     return 0
 
 # %% ../nbs/11a_model_commands.ipynb #c11a0005

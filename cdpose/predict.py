@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -20,8 +21,8 @@ from .model import CDPose
 from .evaluation import PoseTrackAP, evaluate_pckh
 
 # %% auto #0
-__all__ = ['flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_dataset', 'evaluate_model',
-           'evaluate_predictions']
+__all__ = ['flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_samples', 'by_image',
+           'predict_dataset', 'gather_rows', 'evaluate_model', 'evaluate_predictions']
 
 # %% ../nbs/09c_predict.ipynb #ceb134ac
 def flip_average(heatmaps: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
@@ -64,30 +65,62 @@ def heatmaps_to_persons(heatmaps: torch.Tensor, transforms: np.ndarray, hm_scale
     return out
 
 # %% ../nbs/09c_predict.ipynb #9c0d0a01
+def _rank_world() -> tuple[int, int]:
+    "This process's rank and the number of processes (0, 1 outside `torch.distributed`)."
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
 @torch.no_grad()
-def predict_dataset(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, device: str = "cpu", flip: bool = False,
-                    progress: bool = False) -> dict[int, list[Person]]:
-    "Predictions (image id -> persons) for every sample of a clip data set (ground-truth boxes or detections)."
+def predict_samples(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, device: str = "cpu", flip: bool = False,
+                    progress: bool = False, num_workers: int = 0, amp: bool = False,
+                    shard: tuple[int, int] = (0, 1)) -> list[tuple[int, int, Person]]:
+    """(sample index, image id, person) for every sample of a clip data set; with `shard=(rank, world)` only for the
+    batches rank, rank + world, ...: the batches a lone process makes, so each prediction is the one it makes.
+    `amp`: bf16 autocast (on a GPU)."""
     model.eval()
-    use_tf = ds.cfg.crop_mode == "track"
-    preds: dict[int, list[Person]] = {}
-    dl = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=0)
-    for batch in tqdm(dl, desc="predicting", disable=not progress, leave=False):
+    use_tf, (rank, world), rows = ds.cfg.crop_mode == "track", shard, []
+    batches = [list(range(b, min(b + batch_size, len(ds)))) for b in range(0, len(ds), batch_size)][rank::world]
+    dl = DataLoader(ds, batch_sampler=batches, num_workers=num_workers)
+    for idx, batch in zip(batches, tqdm(dl, desc="predicting", disable=not progress, leave=False)):
         tf = batch["transform"].to(device) if use_tf else None
-        hm = predict_heatmaps(model, batch["images"].to(device), tf, flip)
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=amp):
+            hm = predict_heatmaps(model, batch["images"].to(device), tf, flip)
         key = batch["transform"][:, ds.cfg.T].numpy().astype(np.float64)
         persons = heatmaps_to_persons(hm, key, ds.hm_scale, batch["track_id"].tolist(), batch["score"].numpy())
-        for iid, p in zip(batch["image_id"].tolist(), persons):
-            preds.setdefault(iid, []).append(p)
+        rows += zip(idx, batch["image_id"].tolist(), persons)
+    return rows
+
+def by_image(rows: list[tuple[int, int, Person]]) -> dict[int, list[Person]]:
+    "Image id -> persons, in sample order, from `predict_samples`' rows (of one process or of all)."
+    preds: dict[int, list[Person]] = {}
+    for _, iid, p in sorted(rows, key=lambda r: r[0]): preds.setdefault(iid, []).append(p)
     return preds
 
+def predict_dataset(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, device: str = "cpu", flip: bool = False,
+                    progress: bool = False, num_workers: int = 0, amp: bool = False) -> dict[int, list[Person]]:
+    "Predictions (image id -> persons) for every sample of a clip data set (ground-truth boxes or detections)."
+    return by_image(predict_samples(model, ds, batch_size, device, flip, progress, num_workers, amp))
+
+# %% ../nbs/09c_predict.ipynb #9c0d0a02
+def gather_rows(rows: list) -> list | None:
+    "Every process's `predict_samples` rows on rank 0 (None on the others); a lone process's own."
+    rank, world = _rank_world()
+    if world == 1: return rows
+    parts = [None] * world if rank == 0 else None
+    dist.gather_object(rows, parts, dst=0)
+    return [r for part in parts for r in part] if rank == 0 else None
+
 def evaluate_model(model: CDPose, videos, clip_cfg: ClipConfig, device: str = "cpu", flip: bool = False,
-                   detections=None, batch_size: int = 32) -> "PoseTrackAP":
-    "PoseTrack mAP of `model` on `videos` (ground-truth boxes, or `detections`), predictions made in memory."
+                   detections=None, batch_size: int = 32, num_workers: int = 0,
+                   amp: bool = False) -> "PoseTrackAP | None":
+    """PoseTrack mAP of `model` on `videos` (ground-truth boxes, or `detections`), predictions made in memory. Under
+    `torch.distributed` every process predicts its share of the batches, and rank 0 gathers them and computes the mAP
+    (the others get None): the mAP a lone process computes."""
     # without fusion only the keyframe counts
     clip = replace(clip_cfg, T=0) if getattr(model, "fusion", None) is None else replace(clip_cfg)
     ds = PoseTrackClips(videos, clip, train=False, detections=detections, cache_images=False)
-    return evaluate_predictions(videos, predict_dataset(model, ds, batch_size, device, flip))
+    rows = gather_rows(predict_samples(model, ds, batch_size, device, flip, num_workers=num_workers, amp=amp,
+                                       shard=_rank_world()))
+    return None if rows is None else evaluate_predictions(videos, by_image(rows))
 
 def evaluate_predictions(videos, preds: dict[int, list[Person]]) -> "PoseTrackAP":
     """PoseTrack mAP of predictions (image id -> persons, as `predict_dataset` or `Predictor` make them) on ground-truth

@@ -18,7 +18,7 @@ from .settings import Settings, SiteData, setting_path
 
 # %% auto #0
 __all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'ConfigError', 'set_field', 'check_config',
-           'sync_geometry', 'config_dict', 'site_config']
+           'sync_geometry', 'config_dict', 'config_from_dict', 'site_config']
 
 # %% ../nbs/09a_profiles.ipynb #49e36071
 @dataclass
@@ -249,6 +249,18 @@ def sync_geometry(cfg: TrainConfig) -> TrainConfig:
 def config_dict(cfg) -> dict:
     "A JSON-able dict of a (nested) config."
     return json.loads(json.dumps(asdict(cfg), default=str))
+
+def config_from_dict(d: dict) -> TrainConfig:
+    """The `TrainConfig` a `config_dict` describes (a run's spec or manifest), each value set and checked as `--set`
+    sets it."""
+    cfg = copy.deepcopy(PROFILES[d.get("profile", "paper")] if d.get("profile") in PROFILES else TrainConfig())
+    def put(obj, prefix: str, values: dict):
+        for k, v in values.items():
+            if dataclasses.is_dataclass(getattr(obj, k, None)): put(getattr(obj, k), f"{prefix}{k}.", v)
+            elif isinstance(getattr(obj, k, None), dict): setattr(obj, k, {}); put(getattr(obj, k), f"{prefix}{k}.", v)
+            else: set_field(cfg, prefix + k, v)
+    put(cfg, "", d)
+    return check_config(sync_geometry(cfg))
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b07
 def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: dict,

@@ -12,7 +12,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['PATH_KEYS', 'DATASETS', 'Settings', 'find_settings_file', 'read_ini', 'load_settings', 'resolve_device',
            'SettingsError', 'SiteData', 'setting_path', 'resolve_dataset', 'default_dataset', 'OutputError',
-           'check_output']
+           'check_output', 'SlurmSettings', 'load_slurm_settings']
 
 # %% ../nbs/12_settings.ipynb #ec165966
 @dataclass
@@ -180,3 +180,46 @@ def check_output(path: str | os.PathLike, flag: str, is_file: bool = False) -> P
             if not a.is_dir(): raise OutputError(f"{flag}{path}: {a} is a file, not a folder")
             break
     return p
+
+# %% ../nbs/12_settings.ipynb #12a0c007
+@dataclass
+class SlurmSettings:
+    "How `cdpose tables --launcher slurm` asks SLURM for each run: one task per GPU, a job per run."
+    partition: str = ""             # empty: the cluster's default partition
+    account: str = ""
+    nodes: int = 1
+    gpus_per_node: int = 0          # 0: a CPU job of one task
+    cpus_per_task: int = 2          # data-loading workers + 1 (per GPU)
+    mem_gb: int = 0                 # per node; 0: the partition's default
+    time_min: int = 1440            # a job longer than this is requeued at the limit and resumes from last.pt
+    max_requeues: int = 20          # timeouts and preemptions before a run is given up
+    sbatch: str = ""                # any other sbatch options, e.g. --qos=high --constraint=h100
+
+def load_slurm_settings(path: str | os.PathLike | None = None, env: dict | None = None,
+                        overrides: dict | None = None) -> SlurmSettings:
+    """The `[slurm]` section of the settings file, then `CDPOSE_SLURM_<KEY>` variables, then `overrides` (flags): each
+    value checked against its field's type, a wrong one a `SettingsError` naming where it came from."""
+    env = os.environ if env is None else env
+    path = Path(path) if path else find_settings_file()
+    known = {f.name: f.type for f in fields(SlurmSettings)}
+    found: dict[str, tuple[str, str]] = {}
+    if path is not None:
+        cp = read_ini(path)
+        for k, v in (cp["slurm"].items() if cp.has_section("slurm") else []):
+            if k not in known:
+                raise SettingsError(f"{path}: [slurm].{k}: unknown setting (known: {', '.join(known)})")
+            if v.strip(): found[k] = (v.strip(), f"{path}: [slurm].{k}")
+    found.update({k: (env[f"CDPOSE_SLURM_{k.upper()}"], f"CDPOSE_SLURM_{k.upper()}") for k in known
+                  if env.get(f"CDPOSE_SLURM_{k.upper()}")})
+    for k, v in (overrides or {}).items():
+        if k not in known: raise SettingsError(f"--slurm {k}: unknown setting (known: {', '.join(known)})")
+        found[k] = (str(v), f"--slurm {k}")
+    values = {}
+    for k, (v, where) in found.items():
+        if known[k] in ("int", int):
+            try: values[k] = int(v)
+            except ValueError: raise SettingsError(f"{where} = {v!r}: expected a whole number") from None
+            if values[k] < (0 if k in ("gpus_per_node", "mem_gb", "max_requeues") else 1):
+                raise SettingsError(f"{where} = {v!r}: out of range")
+        else: values[k] = v
+    return SlurmSettings(**values)

@@ -18,10 +18,10 @@ _all_ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_lab
 # %% auto #0
 __all__ = ['INDEX_INTRO', 'BENCHMARKS_INTRO', 'REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'experiment_notebooks',
            'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'recording_tables', 'tool_run',
-           'written_tables', 'write_index', 'make_rehearsal_site', 'experiment_site', 'train_runs', 'BENCHMARKS',
-           'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_label', 'write_table', 'write_figure',
-           'reported_numbers', 'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread',
-           'ablation_table', 'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes']
+           'written_tables', 'write_index', 'make_rehearsal_site', 'experiment_site', 'BENCHMARKS', 'WRITTEN_ENV',
+           'SEED_SUFFIX', 'ExperimentError', 'run_label', 'write_table', 'write_figure', 'reported_numbers',
+           'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread', 'ablation_table',
+           'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes']
 
 # %% ../nbs/13_tables.ipynb #78a2a0e6
 def experiment_notebooks(nb_dir: str | Path, only: list[str] | None = None) -> list[Path]:
@@ -47,9 +47,9 @@ def find_experiments_dir(start: str | Path | None = None) -> Path:
 def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_root: str = "", detections: str = "",
                     device: str = "cpu", seed: int = 0, only: list[str] | None = None, nb_dir: str | Path | None = None,
                     progress: bool = True, runs_dir: str | Path = "", settings_file: str = "", rehearse: bool = False,
-                    from_scratch: bool = False) -> dict:
+                    from_scratch: bool = False, launch: dict | None = None) -> dict:
     """Execute the experiment notebooks with papermill (trained models in `runs_dir`, default `runs/tables`); returns
-    the manifest."""
+    the manifest. `launch`: how `train_models` trains what it queues (its `launcher`, `nproc`, `slurm` parameters)."""
     import papermill as pm
     nb_dir = Path(nb_dir) if nb_dir else find_experiments_dir()
     out = Path(out_dir).resolve(); (out / "executed").mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,8 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
         wrote = []  # what the notebook wrote (write_table, write_figure), also when it fails part-way
         try:
             with _kernel_env(), recording_tables() as written:
-                try: pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=params,
+                own = {**params, **(launch or {})} if nb.stem.endswith("train_models") else params
+                try: pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=own,
                                          kernel_name="python3", language="python", progress_bar=False,
                                          cwd=str(nb_dir.parent.parent), kernel_manager_class=kernel_manager_class(),
                                          **shown)
@@ -308,40 +309,3 @@ def experiment_site(profile: str, runs: Path, data_root: str = "", detections: s
     site["ablation_release"] = (("17" if "17" in site["releases"] else None) if profile == "paper" and not data_root
                                 else "18" if site["synthetic"] and not data_root else next(iter(site["releases"])))
     return site
-
-# %% ../nbs/13_tables.ipynb #13a0c006
-def _train_job(cfg, data: str, out: str, device: str, site: dict, progress: bool = False) -> float:
-    "One run of `train_runs`; returns its wall time in seconds."
-    from cdpose.training import Trainer
-    t0 = time.time()
-    Trainer(cfg, data, out, device, progress=progress, site=site).run()
-    return time.time() - t0
-
-def train_runs(jobs: list[dict], workers: int = 1, log=print):
-    """Train each job (`cfg`, `data`, `out`, `device`, `site`), `workers` at a time in processes of their own; a job
-    whose `cfg.stage1_checkpoint` lies in another job's `out` starts after it (the jobs others start from go first).
-    With `workers=1`, in this process with progress bars. A run's numbers do not depend on `workers` (each run fixes its
-    own `cfg.threads`); a failure names the run."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    import multiprocessing as mp
-    def starts_from(j, p):
-        return bool(j["cfg"].stage1_checkpoint) and Path(j["cfg"].stage1_checkpoint).is_relative_to(p["out"])
-    if workers <= 1:
-        for j in sorted(jobs, key=lambda j: not any(starts_from(k, j) for k in jobs)): _train_job(**j, progress=True)
-        return
-    pending, running = list(jobs), {}
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
-        while pending or running:
-            ready = [j for j in pending if not any(starts_from(j, p) for p in pending + list(running.values()))]
-            ready.sort(key=lambda j: not any(starts_from(k, j) for k in pending))    # what others start from goes first
-            for j in ready[:workers - len(running)]:
-                pending.remove(j); log(f"training {j['out']}")
-                running[ex.submit(_train_job, **j)] = j
-            if not running: raise RuntimeError(f"{len(pending)} runs wait on runs that are not queued")
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for f in done:
-                j = running.pop(f)
-                try: log(f"finished {j['out']} in {f.result():.0f} s")
-                except Exception as e:
-                    ex.shutdown(cancel_futures=True)
-                    raise RuntimeError(f"training {j['out']} failed: {type(e).__name__}: {e}") from e

@@ -26,7 +26,7 @@ from .settings import load_settings, resolve_dataset, resolve_device
 from .profiles import StageConfig, TrainConfig, apply_recipe, check_config, config_dict, profile, sync_geometry
 from .profiles import site_config                      # re-exported: cdpose.training.site_config
 from .checkpoints import config_differences, _rng_state, _set_rng_state, data_fingerprint, load_checkpoint
-from .checkpoints import run_provenance, save_atomic
+from .checkpoints import run_fingerprint, run_provenance, save_atomic
 from .predict import evaluate_model
 
 _all_ = ['site_config']
@@ -167,7 +167,7 @@ class _TrainerRecords:              # what a run leaves (written by rank 0 alone
         path = self.out / "manifest.json"
         old = json.loads(path.read_text()) if path.exists() else {}
         prov = run_provenance(config_dict(self.cfg), self.data, self.fingerprint, self.device, self.world, self.site)
-        write_json_atomic(path, {**old, **prov, **extra})
+        write_json_atomic(path, {**old, **prov, "run_fingerprint": self.run_fp, **extra})
     def _resume_checkpoint(self) -> dict:
         "`last.pt`, if it continues this run (same configuration, processes and data); metrics.csv is cut back to it."
         last = self.ckpt_dir / "last.pt"
@@ -295,12 +295,11 @@ class _TrainerLoop:                 # one stage, from its start (or a checkpoint
 # %% ../nbs/09_training.ipynb #09c0a009
 class _TrainerEval:                 # validation during stage 2, and what each stage leaves at its end
     def _validate(self, core, stage, epoch, step, best, opt, sched, resume_at) -> dict:
-        "Validate on rank 0 and log the row; keep `best.pt` when the mAP improves. Returns the best result so far."
-        rng = _rng_state()                     # validation must not disturb the training random streams
-        res = (evaluate_model(core, self.val_data.videos, self.cfg.clip, str(self.device), self.cfg.flip_test,
-                              self.val_dets) if self.main else None)
+        "Validate (each rank its share; rank 0 the mAP) and log; keep `best.pt` when the mAP improves. The best so far."
+        rng = _rng_state()       # validation must not disturb the training random streams; every rank predicts a share
+        res = evaluate_model(core, self.val_data.videos, self.cfg.clip, str(self.device), self.cfg.flip_test,
+                             self.val_dets, num_workers=self.cfg.num_workers, amp=self.amp_eval)
         _set_rng_state(rng)
-        if self.world > 1: dist.barrier()
         if not self.main: return best
         row = {"stage": stage, "epoch": epoch, "step": step, "val_mAP": res.summary["Mean"],
                **{f"val_{k}": v for k, v in res.summary.items() if k != "Mean"}}
@@ -334,14 +333,15 @@ class Trainer(_TrainerData, _TrainerModels, _TrainerRecords, _TrainerSteps, _Tra
         self.data, self.out, self.progress = Path(data), Path(out), progress
         self.site, self.last_val, self.final = site or {}, None, None
         self.fingerprint = data_fingerprint(self.data) if self.data.is_dir() else ""
+        self.run_fp = run_fingerprint(config_dict(self.cfg), self.fingerprint)    # what `cdpose tables` reuses it by
         self.world, self.rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
             dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
         if str(device).startswith("cuda") and (self.world > 1 or str(device) == "cuda"):
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"    # set_device needs an index: this process's GPU
-        self.device = torch.device(device)
+        self.device, device = torch.device(device), str(device)
         if self.device.type == "cuda": torch.cuda.set_device(self.device)
-        self.main, self.ckpt_dir = self.rank == 0, self.out / "checkpoints"
+        self.main, self.ckpt_dir, self.amp_eval = self.rank == 0, self.out / "checkpoints", cfg.amp and "cuda" in device
     def run(self, resume: bool = False) -> dict:
         "Train (or, with `resume`, continue) the run in `out`: the best validation result ({} for a stage-1-only run)."
         t0, threads = time.time(), torch.get_num_threads()

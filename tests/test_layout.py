@@ -12,7 +12,7 @@ FLOORS = [["keypoints", "settings", "files"],                 # the ground: the 
           ["backbone", "semantic", "trajectory", "fusion"],    # the method's parts
           ["model"],
           ["evaluation", "profiles", "checkpoints", "predict", "step_cost", "invariance"],
-          ["training", "inference"],
+          ["training", "inference", "launch"],   # training a run; running a model; launching runs (torchrun, SLURM)
           ["results", "tables"],                               # labelled tables and the paper's numbers; `cdpose tables`
           ["model_commands", "cli"]]                           # the `cdpose` command and its subcommands
 FLOOR = {m: i for i, ms in enumerate(FLOORS) for m in ms}

@@ -1,4 +1,4 @@
-"`cdpose.tables.train_runs`, what `cdpose tables` trains with: runs in processes side by side give the numbers a lone run gives."
+"`cdpose.launch.train_runs`, the `inline` launcher of `cdpose tables`: runs in processes side by side give the numbers a lone run gives."
 import json, os
 from dataclasses import replace
 from pathlib import Path
@@ -7,10 +7,13 @@ import pytest
 import torch
 
 from cdpose.profiles import profile
-from cdpose.tables import train_runs
+from cdpose.launch import RunPlan, RunSpec, train_runs
 
 def _job(cfg, data, out):
-    return {"cfg": cfg, "data": data, "out": Path(out), "device": "cpu", "site": {}}
+    "A spec of a run that starts from nothing planned (as `RunPlan.add` makes it for such a run)."
+    from cdpose.checkpoints import data_fingerprint, run_fingerprint
+    from cdpose.profiles import config_dict
+    return RunSpec(cfg, str(data), str(Path(out).resolve()), "cpu", {}, run_fingerprint(config_dict(cfg), data_fingerprint(data)))
 
 def _final(run):
     return torch.load(Path(run) / "checkpoints" / "final.pt", map_location="cpu", weights_only=True)
@@ -22,9 +25,13 @@ def test_runs_side_by_side_equal_a_lone_run(tiny_synth, tmp_path):
     stage1 = replace(base, stage2=replace(base.stage2, epochs=0))
     full = replace(base, stage1_checkpoint=str(s1 / "checkpoints" / "stage1.pt"))
     other = replace(full, seed=1)
+    plan = RunPlan([])
+    plan.add(stage1, data, s1); plan.add(full, data, tmp_path / "full"); plan.add(other, data, tmp_path / "other")
+    s1_spec, full_spec, other_spec = plan.queued()
+    assert full_spec.after == other_spec.after == [s1_spec.out]
     # the stage-2 runs are queued first: they must wait for the stage 1 they start from
     log = []
-    train_runs([_job(full, data, tmp_path / "full"), _job(other, data, tmp_path / "other"), _job(stage1, data, s1)], workers=2, log=log.append)
+    train_runs([full_spec, other_spec, s1_spec], workers=2, log=log.append)
     assert log[0] == f"training {s1}" and sum(l.startswith("finished") for l in log) == 3
     train_runs([_job(full, data, tmp_path / "alone")], workers=1)
     a, b = _final(tmp_path / "full"), _final(tmp_path / "alone")
