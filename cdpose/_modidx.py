@@ -318,6 +318,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'cdpose.model.trajectory_term': ('model.html#trajectory_term', 'cdpose/model.py')},
             'cdpose.model_commands': { 'cdpose.model_commands._launch_options': ( 'model_commands.html#_launch_options',
                                                                                   'cdpose/model_commands.py'),
+                                       'cdpose.model_commands._notebook_params': ( 'model_commands.html#_notebook_params',
+                                                                                   'cdpose/model_commands.py'),
                                        'cdpose.model_commands._params_parser': ( 'model_commands.html#_params_parser',
                                                                                  'cdpose/model_commands.py'),
                                        'cdpose.model_commands._predict_parser': ( 'model_commands.html#_predict_parser',

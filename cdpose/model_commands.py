@@ -89,6 +89,8 @@ def _tables_parser(sub):
                                                         "visible, 1 without)")
     s.add_argument("--slurm", nargs="*", default=[], metavar="KEY=VALUE",
                    help="--launcher slurm: override [slurm] settings, e.g. partition=gpu gpus_per_node=8 time_min=600")
+    s.add_argument("--param", nargs="*", default=[], metavar="KEY=VALUE", help="a parameter of the experiment "
+                   "notebooks that declare it (papermill's -p), e.g. replicates=1 'rows=[\"baseline\"]' jobs=1")
     s.add_argument("--plan", action="store_true", help="print the runs the tables need (reused, resumed or queued) and "
                    "an estimate of their GPU-hours, and train nothing")
     s.set_defaults(func=cmd_tables)
@@ -111,6 +113,18 @@ def _launch_options(args, settings_file: str) -> dict:
         nproc = max(1, torch.cuda.device_count())
     return {"launcher": "plan" if args.plan else args.launcher, "nproc": nproc, "slurm": " ".join(args.slurm)}
 
+def _notebook_params(pairs: list[str]) -> dict:
+    "`--param KEY=VALUE ...` as papermill parameters: each value a Python literal, else the text as typed."
+    import ast
+    from cdpose.settings import SettingsError
+    out = {}
+    for kv in pairs:
+        if "=" not in kv: raise SettingsError(f"--param {kv}: not key=value")
+        k, v = kv.split("=", 1)
+        try: out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): out[k] = v
+    return out
+
 def cmd_tables(args) -> int:
     "Run the experiment notebooks (papermill) and write the tables, figures and benchmarks."
     import tempfile
@@ -126,7 +140,8 @@ def cmd_tables(args) -> int:
     man = run_experiments(args.profile, args.out, data_root=args.data_root or "", detections=args.detections or "",
                           device=resolve_device(settings.device), seed=args.seed, only=args.only,
                           runs_dir=args.runs_dir or "", settings_file=args.settings or "", rehearse=args.rehearse,
-                          from_scratch=args.from_scratch, launch=launch, progress=not args.plan)
+                          from_scratch=args.from_scratch, extra=_notebook_params(args.param), launch=launch,
+                          progress=not args.plan)
     if args.plan: return _print_plan(Path(man["runs"]) / "plan.json")
     for n in man["notebooks"]: print(f"{n['notebook']:40s} {n['status']:6s} {n['wall_s']:8.1f} s")
     print(f"tables written to {args.out} in {man['wall_s']:.0f} s (manifest_{args.profile}.json)")

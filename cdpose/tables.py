@@ -47,11 +47,16 @@ def find_experiments_dir(start: str | Path | None = None) -> Path:
 def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_root: str = "", detections: str = "",
                     device: str = "cpu", seed: int = 0, only: list[str] | None = None, nb_dir: str | Path | None = None,
                     progress: bool = True, runs_dir: str | Path = "", settings_file: str = "", rehearse: bool = False,
-                    from_scratch: bool = False, launch: dict | None = None) -> dict:
+                    from_scratch: bool = False, extra: dict | None = None, launch: dict | None = None) -> dict:
     """Execute the experiment notebooks with papermill (trained models in `runs_dir`, default `runs/tables`); returns
-    the manifest. `launch`: how `train_models` trains what it queues (its `launcher`, `nproc`, `slurm` parameters)."""
+    the manifest. `extra` (`--param`) and `launch` (`train_models`' `launcher`, `nproc`, `slurm`): more parameters,
+    each given to the notebooks that declare it; one of `extra` that none of them declares is an error."""
     import papermill as pm
     nb_dir = Path(nb_dir) if nb_dir else find_experiments_dir()
+    declared = ({nb.name: set(pm.inspect_notebook(str(nb))) for nb in experiment_notebooks(nb_dir, only)}
+                if extra or launch else {})
+    unknown = sorted(set(extra or {}) - set().union(set(), *declared.values()))
+    if unknown: raise ValueError(f"--param {unknown[0]}: no experiment notebook run here has such a parameter")
     out = Path(out_dir).resolve(); (out / "executed").mkdir(parents=True, exist_ok=True)
     if rehearse:
         if profile != "paper":
@@ -78,7 +83,8 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
         wrote = []  # what the notebook wrote (write_table, write_figure), also when it fails part-way
         try:
             with _kernel_env(), recording_tables() as written:
-                own = {**params, **(launch or {})} if nb.stem.endswith("train_models") else params
+                more = {**(launch or {}), **(extra or {})}
+                own = {**params, **{k: v for k, v in more.items() if k in declared.get(nb.name, ())}}
                 try: pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=own,
                                          kernel_name="python3", language="python", progress_bar=False,
                                          cwd=str(nb_dir.parent.parent), kernel_manager_class=kernel_manager_class(),

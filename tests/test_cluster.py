@@ -129,23 +129,34 @@ def _show(job_id: str) -> str:
 def _jobcomp(job_id: str) -> str:
     return next((l for l in JOBCOMP.read_text().splitlines() if f"JobId={job_id} " in l), "") if JOBCOMP.exists() else ""
 
+def test_a_partition_slurm_does_not_know_is_refused_before_anything_is_submitted(slurm, tmp_path):
+    r = run_cdpose("tables", "--profile", "tiny", "--launcher", "slurm", "--slurm", "partition=nosuch", "--settings",
+                   _settings(tmp_path), "--out", tmp_path / "t")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0, r.stderr
+    assert "[slurm] partition = 'nosuch': SLURM has no such partition (sinfo lists debug)" in r.stderr
+    assert not (tmp_path / "t").exists()
+
 @pytest.mark.slow
 def test_tables_train_through_sbatch_and_a_second_invocation_submits_nothing(slurm, tmp_path):
     st = _settings(tmp_path)
+    # one seed and one ablation row: a stage 1, and the full model and the baseline row that start from it
+    few = ["--param", "replicates=1", "rows=['baseline']", "spread_rows=[]"]
     args = ["tables", "--profile", "tiny", "--only", "train_models", "--settings", str(st), "--launcher", "slurm",
-            "--runs-dir", str(tmp_path / "runs" / "tables"), "--out", str(tmp_path / "tables")]
+            "--runs-dir", str(tmp_path / "runs" / "tables"), "--out", str(tmp_path / "tables"), *few]
     r = run_cdpose(*args)
     assert r.returncode == 0, r.stderr[-3000:]
-    jobs = re.findall(r"submitted (\S+): SLURM job (\d+).*; log (\S+)", r.stdout + r.stderr)
-    assert len(jobs) >= 10 and all(Path(log).parent.name == job for _, job, log in jobs)
-    for run, job, _ in jobs:                          # the scheduler's record: each job ran, and completed
+    jobs = re.findall(r"submitted (\S+): SLURM job (\d+)(.*); log (\S+)", r.stdout + r.stderr)
+    assert [Path(run).name for run, *_ in jobs] == ["stage1", "full", "baseline"], jobs
+    assert all(Path(log).parent.name == job for _, job, _, log in jobs)
+    assert jobs[1][2] == jobs[2][2] == f" (after {jobs[0][1]})"          # both wait in the queue for the stage 1
+    for run, job, _, _ in jobs:                       # the scheduler's record: each job ran, and completed
         assert "JobState=COMPLETED" in _jobcomp(job), (job, _jobcomp(job))
         assert json.loads((Path(run) / "manifest.json").read_text())["status"] == "finished"
     r2 = run_cdpose(*args)
     assert r2.returncode == 0 and "submitted" not in r2.stdout + r2.stderr
     assert re.search(rf"0 runs to train \({len(jobs)} reused\)", r2.stdout + r2.stderr)
     plan = run_cdpose("tables", "--profile", "tiny", "--plan", "--settings", str(st), "--runs-dir",
-                      str(tmp_path / "runs" / "tables"))
+                      str(tmp_path / "runs" / "tables"), *few)
     assert plan.returncode == 0 and f"{len(jobs)} runs: {len(jobs)} reused, 0 resume, 0 queued" in plan.stdout
 
 @pytest.mark.slow

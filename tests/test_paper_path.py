@@ -99,10 +99,17 @@ def test_reported_numbers_ship_with_the_package(tmp_path):
 
 @pytest.mark.slow
 def test_rehearsal_of_the_paper_path(tmp_path):
-    "`cdpose tables --profile paper --rehearse`: paper-size models, through a settings.ini only, every table labelled."
+    """`cdpose tables --profile paper --rehearse --launcher torchrun`: paper-size models, through a settings.ini only, each
+    run a torchrun process, every table labelled; then `--plan` finds every run finished."""
     out, runs = tmp_path / "tables", tmp_path / "runs"
-    r = run_cdpose("tables", "--profile", "paper", "--rehearse", "--out", out, "--runs-dir", runs, "--device", "cpu", cwd=ROOT)
+    r = run_cdpose("tables", "--profile", "paper", "--rehearse", "--launcher", "torchrun", "--out", out, "--runs-dir", runs,
+                   "--device", "cpu", cwd=ROOT)
     assert r.returncode == 0, r.stderr[-4000:]
+    assert "launcher torchrun" in r.stderr + r.stdout and list(runs.rglob("torchrun.log"))
+    plan = run_cdpose("tables", "--profile", "paper", "--rehearse", "--plan", "--runs-dir", runs, "--device", "cpu", cwd=ROOT)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    planned = [l for l in plan.stdout.splitlines() if l.split()[:1] in (["reused"], ["resumes"], ["queued"])]
+    assert len(planned) >= 14 and all(l.startswith("reused") for l in planned), plan.stdout   # nothing to train again
     man = json.loads((out / "manifest_paper.json").read_text())
     assert [n["status"] for n in man["notebooks"]] == ["ok"] * len(list((ROOT / "nbs" / "experiments").glob("*.ipynb")))
     site = runs / "site"
