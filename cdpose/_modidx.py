@@ -497,6 +497,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'cdpose.tables.find_experiments_dir': ('tables.html#find_experiments_dir', 'cdpose/tables.py'),
                                'cdpose.tables.kernel_manager_class': ('tables.html#kernel_manager_class', 'cdpose/tables.py'),
                                'cdpose.tables.make_rehearsal_site': ('tables.html#make_rehearsal_site', 'cdpose/tables.py'),
+                               'cdpose.tables.notebook_parameters': ('tables.html#notebook_parameters', 'cdpose/tables.py'),
                                'cdpose.tables.recording_tables': ('tables.html#recording_tables', 'cdpose/tables.py'),
                                'cdpose.tables.run_experiments': ('tables.html#run_experiments', 'cdpose/tables.py'),
                                'cdpose.tables.tool_run': ('tables.html#tool_run', 'cdpose/tables.py'),

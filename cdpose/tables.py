@@ -17,11 +17,11 @@ _all_ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_lab
 
 # %% auto #0
 __all__ = ['INDEX_INTRO', 'BENCHMARKS_INTRO', 'REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'experiment_notebooks',
-           'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'recording_tables', 'tool_run',
-           'written_tables', 'write_index', 'make_rehearsal_site', 'experiment_site', 'BENCHMARKS', 'WRITTEN_ENV',
-           'SEED_SUFFIX', 'ExperimentError', 'run_label', 'write_table', 'write_figure', 'reported_numbers',
-           'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread', 'ablation_table',
-           'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes']
+           'notebook_parameters', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'recording_tables',
+           'tool_run', 'written_tables', 'write_index', 'make_rehearsal_site', 'experiment_site', 'BENCHMARKS',
+           'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_label', 'write_table', 'write_figure',
+           'reported_numbers', 'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread',
+           'ablation_table', 'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes']
 
 # %% ../nbs/13_tables.ipynb #78a2a0e6
 def experiment_notebooks(nb_dir: str | Path, only: list[str] | None = None) -> list[Path]:
@@ -34,6 +34,13 @@ def experiment_notebooks(nb_dir: str | Path, only: list[str] | None = None) -> l
             raise ValueError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(name(p) for p in nbs)}")
         nbs = [p for p in nbs if name(p) in only]
     return nbs
+
+def notebook_parameters(nb: str | Path) -> set[str]:
+    "The names a papermill notebook declares in its cell tagged `parameters`."
+    import re
+    cells = json.loads(Path(nb).read_text()).get("cells", [])
+    src = "".join("".join(c["source"]) for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    return set(re.findall(r"^(\w+)\s*=", src, re.M))
 
 def find_experiments_dir(start: str | Path | None = None) -> Path:
     "`nbs/experiments` of the cdpose checkout containing `start` (default: the working directory)."
@@ -53,8 +60,7 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     each given to the notebooks that declare it; one of `extra` that none of them declares is an error."""
     import papermill as pm
     nb_dir = Path(nb_dir) if nb_dir else find_experiments_dir()
-    declared = ({nb.name: set(pm.inspect_notebook(str(nb))) for nb in experiment_notebooks(nb_dir, only)}
-                if extra or launch else {})
+    declared = {nb.name: notebook_parameters(nb) for nb in experiment_notebooks(nb_dir, only)} if extra or launch else {}
     unknown = sorted(set(extra or {}) - set().union(set(), *declared.values()))
     if unknown: raise ValueError(f"--param {unknown[0]}: no experiment notebook run here has such a parameter")
     out = Path(out_dir).resolve(); (out / "executed").mkdir(parents=True, exist_ok=True)
