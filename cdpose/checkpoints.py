@@ -5,7 +5,7 @@ them, the provenance a run records (commit, data fingerprint), and rebuilding a 
 
 # %% ../nbs/09b_checkpoints.ipynb #9b000003
 from __future__ import annotations
-import dataclasses, hashlib, json, pickle, platform, random, re, subprocess
+import dataclasses, hashlib, json, os, pickle, platform, random, re, subprocess, sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,27 +13,62 @@ import numpy as np
 import torch
 
 from .data import atomic_file
+from .dataset import FRAMES_DIGEST
 from .model import CDPose, ModelConfig
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .backbone import CheckpointError
 
 # %% auto #0
-__all__ = ['RUN_PATH_FIELDS', 'float_path', 'git_commit', 'data_fingerprint', 'save_atomic', 'load_checkpoint',
-           'config_differences', 'model_config_from', 'load_trained', 'run_provenance', 'file_identity',
-           'run_fingerprint']
+__all__ = ['ISA_FLAGS', 'RUN_PATH_FIELDS', 'LOCK_FILE', 'float_path', 'processor', 'onednn_isa', 'git_commit', 'data_fingerprint',
+           'save_atomic', 'load_checkpoint', 'config_differences', 'model_config_from', 'load_trained',
+           'run_provenance', 'file_identity', 'run_fingerprint', 'installed_packages', 'lock_pins', 'find_lock',
+           'environment_record']
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
 def float_path() -> dict:
-    """What decides a CPU run's floating-point results beyond the code and the seed: CPU model, torch's kernel level,
-    threads, oneDNN, torch."""
-    cpu = platform.processor() or platform.machine()
-    try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration): pass
+    """What decides a CPU run's floating-point results beyond the code and the seed: the processor (`processor`),
+    torch's kernel level, threads, oneDNN and the ISA it dispatches to, torch."""
+    proc = processor()
     onednn = re.search(r"MKL-DNN v([\d.]+)|oneDNN v([\d.]+)", torch.__config__.show())
-    return {"cpu": cpu, "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
-            "onednn": next(g for g in onednn.groups() if g) if onednn else "", "mkl": torch.backends.mkl.is_available(),
-            "torch": torch.__version__}
+    return {"cpu": proc["name"], "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "threads": torch.get_num_threads(), "onednn": next(g for g in onednn.groups() if g) if onednn else "",
+            "onednn_isa": onednn_isa(), "mkl": torch.backends.mkl.is_available(), "torch": torch.__version__,
+            "processor": proc}
+
+# %% ../nbs/09b_checkpoints.ipynb #9b0c0005
+# the ISA extensions torch's and oneDNN's CPU kernels are chosen by
+ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512dq", "avx512bw", "avx512vl",
+             "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "asimd", "sve", "sve2")
+
+def processor() -> dict:
+    "The CPU: vendor, family, model, stepping, name, and which of `ISA_FLAGS` it has (from /proc/cpuinfo on Linux)."
+    info: dict = {}
+    try:
+        for line in open("/proc/cpuinfo"):
+            if not line.strip() and info: break               # the first processor is enough
+            k, _, v = line.partition(":")
+            info.setdefault(k.strip(), v.strip())
+    except OSError: pass
+    flags = set((info.get("flags") or info.get("Features") or "").split())
+    return {"vendor": info.get("vendor_id") or info.get("CPU implementer") or platform.machine(),
+            "family": info.get("cpu family") or info.get("CPU architecture", ""),
+            "model": info.get("model") or info.get("CPU part", ""), "stepping": info.get("stepping", ""),
+            "name": info.get("model name") or platform.processor() or platform.machine(),
+            "isa": [f for f in ISA_FLAGS if f in flags]}
+
+def onednn_isa() -> str:
+    """The ISA oneDNN dispatches to here (its verbose banner, read once in a child process; the processes this one
+    starts inherit it through CDPOSE_ONEDNN_ISA)."""
+    if os.environ.get("CDPOSE_ONEDNN_ISA"): return os.environ["CDPOSE_ONEDNN_ISA"]
+    code = ("import torch\nw = torch.randn(16, 16, 3, 3)\n"
+            "with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):\n"
+            "    torch.nn.functional.conv2d(torch.randn(4, 16, 56, 56), w)")
+    try: out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stdout
+    except (OSError, subprocess.SubprocessError): out = ""
+    isa = next((l.split("isa:", 1)[1].strip() for l in out.splitlines() if ",isa:" in l), "unknown")
+    os.environ["CDPOSE_ONEDNN_ISA"] = isa
+    return isa
 
 def git_commit(path: str | Path = ".") -> str:
     "The git commit of `path` (with `+dirty` if its code has uncommitted changes), or 'unknown'."
@@ -47,11 +82,13 @@ def git_commit(path: str | Path = ".") -> str:
     except (OSError, subprocess.SubprocessError): return "unknown"
 
 def data_fingerprint(root: str | Path) -> str:
-    "SHA-256 over the names and contents of a data root's annotation files (first 16 hex digits)."
+    """SHA-256 over the names and contents of a data root's annotation files, and the digest of its frames where the
+    set stores one (`frames.sha256`, written with SynthPoseTrack; `cdpose.dataset.write_frames_digest`). 16 hex."""
     h = hashlib.sha256()
     for p in sorted(Path(root).rglob("*.json")):
         if "annotations" in p.parts or "posetrack_data" in p.parts:
             h.update(str(p.relative_to(root)).encode()); h.update(p.read_bytes())
+    if (Path(root) / FRAMES_DIGEST).is_file(): h.update(b"frames:" + (Path(root) / FRAMES_DIGEST).read_bytes().strip())
     return h.hexdigest()[:16]
 
 # %% ../nbs/09b_checkpoints.ipynb #56effa1c
@@ -149,7 +186,8 @@ def run_provenance(config: dict, data: str | Path, fingerprint: str, device: tor
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                             else platform.processor() or platform.machine()),
             "world_size": world, "torch": torch.__version__, "timm": timm.__version__,
-            "python": platform.python_version(), "float_path": float_path(), "site": site, "config": config}
+            "python": platform.python_version(), "float_path": float_path(), "environment": environment_record(),
+            "site": site, "config": config}
 
 # %% ../nbs/09b_checkpoints.ipynb #9b0c0003
 _HASHED: dict = {}          # (path, size, mtime) -> SHA-256: a COCO checkpoint is hashed once per process
@@ -188,3 +226,41 @@ def run_fingerprint(config: dict, data_fingerprint: str, planned: dict | None = 
     ins = {k: file_identity(config.get(k) or "", planned) for k in RUN_PATH_FIELDS}
     blob = json.dumps({"config": cfg, "inputs": ins, "data": data_fingerprint}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+# %% ../nbs/09b_checkpoints.ipynb #9b0c0004
+LOCK_FILE = "requirements-lock.txt"        # at the repository root: the environment the committed tables were made in
+_NOT_PINNED = {"pip", "setuptools", "wheel", "cdpose"}
+
+def _norm(name: str) -> str: return re.sub(r"[-_.]+", "-", name).lower()
+
+def installed_packages() -> dict[str, str]:
+    "Every distribution installed beside cdpose, name -> version (names normalised; pip, setuptools, wheel left out)."
+    from importlib.metadata import distributions
+    found = {_norm(d.metadata["Name"] or ""): d.version for d in distributions() if d.metadata["Name"]}
+    return {k: v for k, v in sorted(found.items()) if k not in _NOT_PINNED}
+
+def lock_pins(path: str | Path) -> dict[str, str]:
+    "name -> version of every `name==version` line of a lock file (`requirements-lock.txt`)."
+    text = Path(path).read_text()
+    return {_norm(n): v for n, v in re.findall(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)==([^\s;\\]+)", text, re.M)
+            if _norm(n) not in _NOT_PINNED}
+
+def find_lock() -> Path | None:
+    "The lock of the checkout cdpose runs from (or of the working directory's project); None for a pip install."
+    here = [Path(__file__).resolve().parents[1]] if "__file__" in globals() else []      # (a notebook has none)
+    for d in [*here, Path.cwd().resolve(), *Path.cwd().resolve().parents]:
+        if (d / LOCK_FILE).is_file() and (d / "pyproject.toml").is_file(): return d / LOCK_FILE
+    return None
+
+def environment_record(lock: str | Path | None = None) -> dict:
+    """The package set a run used: a hash of every installed name==version, whether it is the lock's (and the packages
+    that differ), and the versions that feed the numbers (torch, numpy, Pillow, OpenCV, timm)."""
+    pk, lock = installed_packages(), Path(lock) if lock else find_lock()
+    pins = lock_pins(lock) if lock else {}
+    diff = ([f"{n} {pk[n] if n in pk else 'missing'} (lock {v})" for n, v in pins.items() if pk.get(n) != v]
+            + [f"{n} {v} (not in the lock)" for n, v in pk.items() if pins and n not in pins])
+    blob = "\n".join(f"{n}=={v}" for n, v in pk.items())
+    keep = ("torch", "torchvision", "numpy", "pillow", "opencv-python-headless", "timm", "scipy")
+    return {"packages_hash": hashlib.sha256(blob.encode()).hexdigest()[:16], "packages": len(pk),
+            "lock": str(lock or ""), "matches_lock": (not diff) if lock else None, "lock_differences": diff,
+            "versions": {k: pk.get(k, "") for k in keep}}

@@ -177,7 +177,7 @@ def cmd_settings(args) -> int:
     from cdpose.settings import load_settings, load_slurm_settings
     s, source = load_settings(args.file)
     for k, v in vars(s).items(): print(f"{k:18s} {v!s:50s} ({source[k]})")
-    for k, v in vars(load_slurm_settings(args.file)).items(): print(f"slurm.{k:12s} {v!s}")   # cdpose tables --launcher slurm
+    for k, v in vars(load_slurm_settings(args.file)).items(): print(f"slurm.{k:12s} {v!s}")   # --launcher slurm
     return 0
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ person-detection files, and pictures of annotated frames."""
 
 # %% ../nbs/01a_dataset.ipynb #d5000003
 from __future__ import annotations
-import os, warnings
+import hashlib, os, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -17,8 +17,9 @@ from tqdm import tqdm
 from .data import DataError, DataIssue, Video, _box, _floats, box_from_keypoints, gc_paused, read_json, read_video
 
 # %% auto #0
-__all__ = ['JOINT_MARGIN', 'INCOMPLETE', 'PoseTrackData', 'annotation_dir', 'check_video', 'load_posetrack', 'Detection',
-           'load_detections', 'load_rgb', 'draw_annotations', 'preview_grid']
+__all__ = ['JOINT_MARGIN', 'INCOMPLETE', 'FRAMES_DIGEST', 'PoseTrackData', 'annotation_dir', 'check_video', 'load_posetrack',
+           'Detection', 'load_detections', 'load_rgb', 'draw_annotations', 'preview_grid', 'frames_digest',
+           'write_frames_digest']
 
 # %% ../nbs/01a_dataset.ipynb #b1d69195
 @dataclass
@@ -222,3 +223,21 @@ def preview_grid(videos: Sequence[Video], n: int = 6, cols: int = 3) -> np.ndarr
     h, w = picks[0].shape[:2]
     picks = [cv2.resize(p, (w, h)) for p in picks] + [np.zeros((h, w, 3), np.uint8)] * (-len(picks) % cols)
     return np.concatenate([np.concatenate(picks[r:r + cols], 1) for r in range(0, len(picks), cols)], 0)
+
+# %% ../nbs/01a_dataset.ipynb #1a0d0001
+FRAMES_DIGEST = "frames.sha256"     # beside a data set's annotations: the SHA-256 of its frames, computed once
+
+def frames_digest(root: str | os.PathLike) -> str:
+    "SHA-256 (16 hex digits) over the names and bytes of every frame under `root/images`, in name order."
+    h, images = hashlib.sha256(), Path(root) / "images"
+    for p in sorted(q for q in images.rglob("*") if q.is_file()) if images.is_dir() else []:
+        h.update(str(p.relative_to(root)).encode())
+        with open(p, "rb") as f: h.update(f.read())
+    return h.hexdigest()[:16]
+
+def write_frames_digest(root: str | os.PathLike) -> str:
+    """Compute `frames_digest` once and store it in `root/frames.sha256`, where `data_fingerprint` finds it (so two runs
+    on frames with other JPEG bytes never share a fingerprint)."""
+    d = frames_digest(root)
+    (Path(root) / FRAMES_DIGEST).write_text(d + "\n")
+    return d

@@ -141,8 +141,8 @@ _CLIPS: dict = {}
 def _run_steps(s: RunSpec) -> tuple[int, float]:
     """The optimisation steps of a run and the clips they cost, counted in clips of 2T+1 frames (a stage-1 sample is one
     frame: 1 / (2T+1) of a clip)."""
-    from .clips import PoseTrackClips
-    from .dataset import load_posetrack
+    from cdpose.clips import PoseTrackClips
+    from cdpose.dataset import load_posetrack
     cfg = s.cfg
     if s.data not in _CLIPS:
         videos = load_posetrack(s.data, "train", progress=False).videos
@@ -160,7 +160,7 @@ def train_spec(spec_file: str | Path, progress: bool = False) -> dict:
     """Train the run of a spec file (`RunSpec.save`), resuming from its `last.pt` when one is there (a requeued job, a
     killed run); nothing to do when it has finished. Under `torchrun` every process calls it."""
     import torch.distributed as dist
-    from .training import Trainer
+    from cdpose.training import Trainer
     spec = RunSpec.load(spec_file)
     out = Path(spec.out)
     if _is_finished(out) and folder_fingerprint(out) == spec.fingerprint: return {}

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .dataset import annotation_dir
-from .settings import check_output, default_dataset
+from .settings import OutputError, check_output, default_dataset
 
 # %% auto #0
 __all__ = ['cmd_train', 'cmd_tables', 'cmd_params', 'cmd_predict']
@@ -91,6 +91,9 @@ def _tables_parser(sub):
                    help="--launcher slurm: override [slurm] settings, e.g. partition=gpu gpus_per_node=8 time_min=600")
     s.add_argument("--param", nargs="*", default=[], metavar="KEY=VALUE", help="a parameter of the experiment "
                    "notebooks that declare it (papermill's -p), e.g. replicates=1 'rows=[\"baseline\"]' jobs=1")
+    s.add_argument("--check", nargs="?", const="paper_tables", metavar="DIR", help="rerun into a temporary folder (or "
+                   "--out) and compare every number with the committed tables (paper_tables/, or DIR), saying which "
+                   "recorded fields (processor, package set) differ; exit status 1 when a number differs")
     s.add_argument("--plan", action="store_true", help="print the runs the tables need (reused, resumed or queued) and "
                    "an estimate of their GPU-hours, and train nothing")
     s.set_defaults(func=cmd_tables)
@@ -113,6 +116,7 @@ def _launch_options(args, settings_file: str) -> dict:
         nproc = max(1, torch.cuda.device_count())
     return {"launcher": "plan" if args.plan else args.launcher, "nproc": nproc, "slurm": " ".join(args.slurm)}
 
+# %% ../nbs/11a_model_commands.ipynb #c11a0015
 def _notebook_params(pairs: list[str]) -> dict:
     "`--param KEY=VALUE ...` as papermill parameters: each value a Python literal, else the text as typed."
     import ast
@@ -125,6 +129,7 @@ def _notebook_params(pairs: list[str]) -> dict:
         except (ValueError, SyntaxError): out[k] = v
     return out
 
+# %% ../nbs/11a_model_commands.ipynb #c11a0016
 def cmd_tables(args) -> int:
     "Run the experiment notebooks (papermill) and write the tables, figures and benchmarks."
     import tempfile
@@ -132,7 +137,12 @@ def cmd_tables(args) -> int:
     from cdpose.tables import run_experiments
     settings, _ = load_settings(args.settings, device=args.device)
     launch = _launch_options(args, args.settings or "")
-    # a rehearsal never overwrites the committed tables; a plan writes none
+    _warn_unlocked()
+    # a rehearsal never overwrites the committed tables; a plan writes none; a check writes beside them
+    if args.check:
+        if args.out and Path(args.out).resolve() == Path(args.check).resolve():
+            raise OutputError(f"--check compares a rerun with {args.check}: pass another --out, or none")
+        args.out = args.out or tempfile.mkdtemp(prefix="cdpose-check-")
     args.out = args.out or ("runs/rehearsal/tables" if args.rehearse else "paper_tables")
     if args.plan: args.out, args.only = tempfile.mkdtemp(prefix="cdpose-plan-"), ["train_models"]
     check_output(args.out, "--out")
@@ -143,6 +153,7 @@ def cmd_tables(args) -> int:
                           from_scratch=args.from_scratch, extra=_notebook_params(args.param), launch=launch,
                           progress=not args.plan)
     if args.plan: return _print_plan(Path(man["runs"]) / "plan.json")
+    if args.check: return _print_check(args.out, args.check, partial=bool(args.only))
     for n in man["notebooks"]: print(f"{n['notebook']:40s} {n['status']:6s} {n['wall_s']:8.1f} s")
     print(f"tables written to {args.out} in {man['wall_s']:.0f} s (manifest_{args.profile}.json)")
     site = Path(man["runs"]) / "data.json"
@@ -151,6 +162,31 @@ def cmd_tables(args) -> int:
         for v, rel in json.loads(site.read_text()).get("releases", {}).items():
             print(f"data (PoseTrack{v} layout): {rel['root']}  (check it: cdpose inspect {rel['root']})")
     return 0
+
+# %% ../nbs/11a_model_commands.ipynb #c11a0017
+def _warn_unlocked():
+    "The first lines of `cdpose tables`: a warning when the installed packages are not the lock's, naming them."
+    from cdpose.checkpoints import environment_record
+    env = environment_record()
+    if env["matches_lock"] is False:
+        d = env["lock_differences"]
+        print(f"warning: the installed packages differ from {env['lock']} in {len(d)}: {'; '.join(d[:8])}"
+              + (" ..." if len(d) > 8 else "") + ". The committed tables were made from the lock (pip install "
+              "--require-hashes -r requirements-lock.txt); with other packages the numbers may differ.",
+              file=sys.stderr)
+
+def _print_check(fresh: str, committed: str | Path, partial: bool = False) -> int:
+    """`--check`: the numbers that differ from the committed tables, and the recorded fields that explain why
+    (`partial`: only the tables this run made)."""
+    from cdpose.tables import compare_tables
+    c = compare_tables(fresh, committed, partial)
+    print(f"checked {c['cells']} cells of {c['tables']} tables against {committed}: {len(c['differences'])} differ"
+          + (f"; {len(c['missing'])} tables not made: {', '.join(c['missing'])}" if c["missing"] else ""))
+    for d in c["differences"]: print("  " + d)
+    for k, (was, now) in c["labels"].items(): print(f"recorded {k} differs:\n  committed: {was}\n  now:       {now}")
+    if c["differences"] and not c["labels"]:
+        print("the recorded processor and package set are the same: the difference comes from elsewhere")
+    return 1 if c["differences"] or c["missing"] else 0
 
 def _print_plan(path: Path) -> int:
     "The plan `train_models` wrote: a line per run, and the total."

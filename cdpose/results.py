@@ -17,13 +17,19 @@ __all__ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'run_label', 'write_table
 
 # %% ../nbs/13a_results.ipynb #d863a0d4
 def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
-    """What produced a table: profile, data set, seed, commit, device, machine (and what decides its float results) and
-    time."""
-    from cdpose.checkpoints import float_path, git_commit
-    fp = float_path()
+    """What produced a table: profile, data set, seed, commit, device, machine (what decides its float results: the
+    processor, threads, oneDNN's ISA), the package set (its hash, and whether it is the lock's), and time."""
+    from cdpose.checkpoints import environment_record, float_path, git_commit
+    fp, env = float_path(), environment_record()
+    p, v = fp["processor"], env["versions"]
+    lock = ("= the lock" if env["matches_lock"] else "no lock" if env["matches_lock"] is None else
+            f"differs from the lock in {len(env['lock_differences'])} packages")
     return {"profile": profile, "data": data, "seed": seed, "commit": commit or git_commit(Path(__file__).parent),
-            "device": device, "machine": f"{fp['cpu']} ({fp['cpu_capability']}, {fp['threads']} threads, oneDNN "
-            f"{fp['onednn'] or '-'}, torch {fp['torch']})", "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
+            "device": device, "machine": f"{fp['cpu']} (family {p['family']} model {p['model']} stepping "
+            f"{p['stepping']}; {fp['cpu_capability']}, {fp['threads']} threads, oneDNN {fp['onednn'] or '-'} "
+            f"{fp['onednn_isa']}, torch {fp['torch']})",
+            "environment": f"packages {env['packages_hash']} ({lock}); numpy {v['numpy']}, Pillow {v['pillow']}, "
+            f"OpenCV {v['opencv-python-headless']}", "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 BENCHMARKS = "benchmarks"          # the benchmark tables' folder inside an output folder (it has its own index)
 WRITTEN_ENV = "CDPOSE_WRITTEN"     # names the ledger of the run in progress (`recording_tables`)

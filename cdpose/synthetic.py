@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .keypoints import NUM_KEYPOINTS
 from .data import ANNOTATION_FORMATS, Frame, Person, Video, annotation_dict
 from .data import posetrack18_image_id, write_json_atomic
-from .dataset import INCOMPLETE
+from .dataset import INCOMPLETE, write_frames_digest
 from .scene import SynthConfig, BODY, THICKNESS, PARTS, J, LIMBS, JOINT_PARTS, MOTIONS, PART_GROUP, OCCLUDER_LABEL
 from .scene import body_joints, pose_at, rotate_yaw, SynthPerson, SynthVideo, plan_video, render_frame
 
@@ -107,6 +107,7 @@ def generate_synthposetrack(out: str | os.PathLike, seed: int = 0, config: Synth
     else:
         for j in jobs: _write_video(j); bar.update()
     bar.close()
+    write_frames_digest(out)         # the frames' bytes, in the data fingerprint
     (out / INCOMPLETE).unlink()      # the PoseTrack18 layout is complete; the variants below carry their own marker
     if pt17 is not None: write_variant(out, pt17, 17)
     if pt21 is not None: write_variant(out, pt21, 21)
@@ -141,6 +142,7 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
                 _link(old, out / f.file_name)
             v.format = f"posetrack{release}"
             write_json_atomic(out / ANNOTATION_FORMATS[v.format].folder / split / f"{v.name}.json", annotation_dict(v))
+    write_frames_digest(out)
     (out / INCOMPLETE).unlink()
     return out
 

@@ -18,8 +18,8 @@ _all_ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_lab
 # %% auto #0
 __all__ = ['INDEX_INTRO', 'BENCHMARKS_INTRO', 'REHEARSAL_SYNTH', 'REHEARSAL_OVERRIDES', 'experiment_notebooks',
            'notebook_parameters', 'find_experiments_dir', 'run_experiments', 'kernel_manager_class', 'recording_tables',
-           'tool_run', 'written_tables', 'write_index', 'make_rehearsal_site', 'experiment_site', 'BENCHMARKS',
-           'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_label', 'write_table', 'write_figure',
+           'tool_run', 'written_tables', 'write_index', 'make_rehearsal_site', 'experiment_site', 'compare_tables',
+           'BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'ExperimentError', 'run_label', 'write_table', 'write_figure',
            'reported_numbers', 'row_results', 'final_result', 'evaluation_label', 'seed_rows', 'seed_spread',
            'ablation_table', 'spread_note', 'budget_note', 'profile_label', 'dataset_label', 'table_notes']
 
@@ -55,27 +55,23 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
                     device: str = "cpu", seed: int = 0, only: list[str] | None = None, nb_dir: str | Path | None = None,
                     progress: bool = True, runs_dir: str | Path = "", settings_file: str = "", rehearse: bool = False,
                     from_scratch: bool = False, extra: dict | None = None, launch: dict | None = None) -> dict:
-    """Execute the experiment notebooks with papermill (trained models in `runs_dir`, default `runs/tables`); returns
-    the manifest. `extra` (`--param`) and `launch` (`train_models`' `launcher`, `nproc`, `slurm`): more parameters,
-    each given to the notebooks that declare it; one of `extra` that none of them declares is an error."""
+    """Execute the experiment notebooks with papermill (models in `runs_dir`, default `runs/tables`); the manifest.
+    `extra` (`--param`) and `launch` (`launcher`, `nproc`, `slurm`): parameters for the notebooks that declare them."""
     import papermill as pm
     nb_dir = Path(nb_dir) if nb_dir else find_experiments_dir()
-    declared = {nb.name: notebook_parameters(nb) for nb in experiment_notebooks(nb_dir, only)} if extra or launch else {}
-    unknown = sorted(set(extra or {}) - set().union(set(), *declared.values()))
-    if unknown: raise ValueError(f"--param {unknown[0]}: no experiment notebook run here has such a parameter")
+    own_params = _own_params(nb_dir, only, {**(launch or {}), **(extra or {})}, set(extra or {}))
     out = Path(out_dir).resolve(); (out / "executed").mkdir(parents=True, exist_ok=True)
+    if rehearse and profile != "paper": raise ValueError(f"--rehearse rehearses --profile paper, not {profile!r}")
     if rehearse:
-        if profile != "paper":
-            raise ValueError(f"--rehearse rehearses the paper profile, not {profile!r}: use --profile paper")
         runs_dir = Path(runs_dir or "runs/rehearsal").resolve()
         settings_file = str(make_rehearsal_site(runs_dir / "site", seed))
     params = dict(profile=profile, data_root=data_root, detections=detections, device=device, seed=seed,
                   out_dir=str(out), settings_file=str(Path(settings_file).resolve()) if settings_file else "",
-                  rehearse=rehearse, from_scratch=from_scratch)
-    if runs_dir: params["runs_dir"] = str(Path(runs_dir).resolve())
+                  rehearse=rehearse, from_scratch=from_scratch,
+                  **({"runs_dir": str(Path(runs_dir).resolve())} if runs_dir else {}))
     runs = Path(params.get("runs_dir") or nb_dir.parent.parent / "runs" / "tables")  # the notebooks' default
-    data = data_root or ("settings: " + params["settings_file"] if settings_file
-                         else "SynthPoseTrack (generated)" if profile != "paper" else "settings.ini")
+    data = data_root or ("settings: " + params["settings_file"] if settings_file else "settings.ini" if profile == "paper"
+                         else "SynthPoseTrack (generated)")
     manifest = {**run_label(profile_label(profile, rehearse, from_scratch), data, seed, device),
                 "runs": str(runs / f"{profile}_seed{seed}"), "notebooks": []}
     save = _manifest_writer(out / f"manifest_{profile}.json", manifest, nb_dir)
@@ -89,9 +85,8 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
         wrote = []  # what the notebook wrote (write_table, write_figure), also when it fails part-way
         try:
             with _kernel_env(), recording_tables() as written:
-                more = {**(launch or {}), **(extra or {})}
-                own = {**params, **{k: v for k, v in more.items() if k in declared.get(nb.name, ())}}
-                try: pm.execute_notebook(str(nb), str(out / "executed" / nb.name), parameters=own,
+                try: pm.execute_notebook(str(nb), str(out / "executed" / nb.name),
+                                         parameters={**params, **own_params(nb)},
                                          kernel_name="python3", language="python", progress_bar=False,
                                          cwd=str(nb_dir.parent.parent), kernel_manager_class=kernel_manager_class(),
                                          **shown)
@@ -117,6 +112,14 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
     return manifest
 
 # %% ../nbs/13_tables.ipynb #13a0c002
+def _own_params(nb_dir: Path, only: list[str] | None, more: dict, checked: set[str]):
+    """`own(nb)`: the parameters of `more` that notebook `nb` declares; a name of `checked` (`--param`) that no notebook
+    to run declares is an error, before any runs."""
+    declared = {nb.name: notebook_parameters(nb) for nb in experiment_notebooks(nb_dir, only)}
+    unknown = sorted(checked - set().union(set(), *declared.values()))
+    if unknown: raise ValueError(f"--param {unknown[0]}: no experiment notebook run here has such a parameter")
+    return lambda nb: {k: v for k, v in more.items() if k in declared.get(nb.name, ())}
+
 def _manifest_writer(mpath: Path, manifest: dict, nb_dir: Path):
     """`save(status)`: write `manifest` (whose `notebooks` grows as the run goes) to `mpath`, with the earlier entries
     it does not replace."""
@@ -321,3 +324,30 @@ def experiment_site(profile: str, runs: Path, data_root: str = "", detections: s
     site["ablation_release"] = (("17" if "17" in site["releases"] else None) if profile == "paper" and not data_root
                                 else "18" if site["synthetic"] and not data_root else next(iter(site["releases"])))
     return site
+
+# %% ../nbs/13_tables.ipynb #13a0c007
+def compare_tables(fresh: str | Path, committed: str | Path, partial: bool = False) -> dict:
+    """Every table (CSV) the committed folder's manifests record (with `partial`, those the fresh folder's record too),
+    compared number by number with the fresh folder's: the cells that differ, the tables missing, and the label fields
+    that say whether an exact match was to be expected (machine, environment, device)."""
+    import pandas as pd
+    fresh, committed = Path(fresh), Path(committed)
+    out = {"tables": 0, "cells": 0, "differences": [], "missing": [], "labels": {}}
+    made = set(written_tables(fresh))
+    for rel in written_tables(committed):
+        if partial and rel not in made: continue
+        if rel.suffix != ".md" or not (committed / rel.with_suffix(".csv")).is_file(): continue
+        csv = rel.with_suffix(".csv")
+        if not (fresh / csv).is_file(): out["missing"].append(str(csv)); continue
+        a = pd.read_csv(committed / csv, dtype=str, keep_default_na=False)
+        b = pd.read_csv(fresh / csv, dtype=str, keep_default_na=False)
+        out["tables"] += 1; out["cells"] += a.size
+        if a.shape != b.shape or list(a.columns) != list(b.columns):
+            out["differences"].append(f"{csv}: shape {a.shape} vs {b.shape}"); continue
+        for i, j in zip(*((a.values != b.values).nonzero())):
+            out["differences"].append(f"{csv}: row {a.iloc[i, 0]!r}, {a.columns[j]}: committed {a.iat[i, j]}, "
+                                      f"now {b.iat[i, j]}")
+        la, lb = (_read_manifest(d / rel.with_suffix(".label.json")) for d in (committed, fresh))
+        for k in ("machine", "environment", "device"):
+            if la.get(k) != lb.get(k): out["labels"].setdefault(k, (la.get(k), lb.get(k)))
+    return out

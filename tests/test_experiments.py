@@ -1,5 +1,5 @@
 "The experiment notebooks run under papermill at the tiny profile and write labelled tables."
-import json
+import json, re
 from pathlib import Path
 
 import pytest
@@ -59,6 +59,11 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     index = (tmp_path / "README.md").read_text()
     assert all(f"[{t}.md]({t}.md)" in index for t in ("table4", "table5", "table6")) and "old_study" not in index
+    # issue 34: a rerun checked against those tables number by number (same machine, same packages: nothing differs)
+    r = run_cdpose("tables", "--profile", "tiny", "--check", tmp_path, "--out", tmp_path / "check", "--device", "cpu",
+                   "--runs-dir", tmp_path / "runs", "--only", "tables123", cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert re.search(rf"checked \d+ cells of 3 tables against {re.escape(str(tmp_path))}: 0 differ", r.stdout), r.stdout
 
 @pytest.mark.slow
 def test_the_same_seed_from_nothing_gives_the_same_tables(tmp_path):
