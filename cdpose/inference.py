@@ -23,7 +23,7 @@ from .clips import box_center_size, clip_window, crop_transform, to_tensor, warp
 from .fusion import align_to_keyframe
 from .backbone import CheckpointError
 from .model import CDPose
-from .predict import flip_average, heatmaps_to_persons, predict_heatmaps, flip_transforms
+from .predict import *         # the detection protocol, the flip test, heatmaps to persons
 from .checkpoints import load_trained
 from .video_io import VideoFrames, AtomicVideoWriter, open_frames
 from .evaluation import write_predictions
@@ -336,9 +336,8 @@ def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, o
                      boxes: str | os.PathLike | None = None, gt: str | os.PathLike | None = None,
                      whole_frame: bool = False, device: str = "cpu", flip: bool = False, batch_size: int = 32,
                      engine: str = "streaming", video: bool = True, fps: float | None = None,
-                     box_threshold: float = 0.0, draw_threshold: float = 0.3, progress: bool = True) -> dict:
-    """Predict a video file or frame folder; write `OUT/<name>.json` (PoseTrack format) and `OUT/<name>.mp4`. Returns
-    paths and counts."""
+                     box_threshold: float | None = None, draw_threshold: float = 0.3, progress: bool = True) -> dict:
+    "Predict a video (file or frame folder): `OUT/<name>.json` (PoseTrack format) and `OUT/<name>.mp4`; paths, counts."
     if boxes and whole_frame: raise ValueError("give person boxes by one of --boxes and --whole-frame, not both")
     if not (boxes or gt or whole_frame):
         raise ValueError("no person boxes: give --boxes FILE (detections), --gt FILE (annotations) or --whole-frame")
@@ -354,12 +353,12 @@ def predict_to_files(checkpoint: str | os.PathLike, source: str | os.PathLike, o
             except OSError: break
         raise
 
-def check_predict_options(fps: float | None = None, batch_size: int = 32, box_threshold: float = 0.0,
+def check_predict_options(fps: float | None = None, batch_size: int = 32, box_threshold: float | None = None,
                           draw_threshold: float = 0.3, engine: str = "streaming"):
     "Refuse an option out of range before anything is read or written; the error names the flag and the value."
     checks = [("--fps", fps, fps is None or (math.isfinite(fps) and fps > 0), "a frame rate > 0"),
               ("--batch-size", batch_size, isinstance(batch_size, int) and batch_size >= 1, "an integer >= 1"),
-              ("--box-threshold", box_threshold, math.isfinite(box_threshold), "a finite score"),
+              ("--box-threshold", box_threshold, box_threshold is None or math.isfinite(box_threshold), "a score"),
               ("--draw-threshold", draw_threshold, math.isfinite(draw_threshold), "a finite score"),
               ("--engine", engine, engine in ENGINES, f"one of {', '.join(ENGINES)}")]
     for flag, value, ok, want in checks:
@@ -369,10 +368,10 @@ def check_predict_options(fps: float | None = None, batch_size: int = 32, box_th
 def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame, device, flip, batch_size, engine,
                       video, fps, box_threshold, draw_threshold, progress) -> dict:
     "`predict_to_files` once its options are checked: read, predict, then write the JSON and the video."
-    frames = open_frames(source)
-    identity = frames_as_video(frames, gt)
-    if boxes:
-        dets = load_detections(boxes, [identity], box_threshold, other_images="skip")   # of a whole split: this video's
+    frames = open_frames(source); identity = frames_as_video(frames, gt)
+    protocol = DetectionProtocol(**({} if box_threshold is None else {"box_threshold": box_threshold}))
+    if boxes:       # a whole split's file: this video's boxes
+        dets = load_detections(boxes, [identity], protocol.box_threshold, other_images="skip")
         per_frame, tracks = [dets[f.image_id] for f in identity.frames], None
     elif whole_frame: per_frame, tracks = whole_frame_boxes(len(frames), frames.size)
     else: per_frame, tracks = annotated_boxes(identity)
@@ -384,6 +383,9 @@ def _predict_to_files(checkpoint, source, out_dir: Path, boxes, gt, whole_frame,
     writer = AtomicVideoWriter(out_dir / f"{Path(name).stem}.mp4", fps or frames.fps or 25.0) if video else None
     try:
         for t, image, persons in predictor.stream(frames, per_frame, tracks, progress):
+            if boxes:       # detected boxes: rescored by their joints, duplicates suppressed (the field's protocol)
+                score = {tuple(d.bbox): d.score for d in per_frame[t]}
+                persons = frame_protocol(persons, [score.get(tuple(p.bbox), p.score) for p in persons], protocol)
             preds[identity.frames[t].image_id] = persons
             if writer: writer.write(draw_predictions(image, persons, draw_threshold))
         written = write_predictions(out_dir, {name: identity}, preds)[0]

@@ -5,7 +5,7 @@ on a split: what training validates with and what inference runs."""
 
 # %% ../nbs/09c_predict.ipynb #9c000003
 from __future__ import annotations
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,9 @@ from .model import CDPose
 from .evaluation import PoseTrackAP, evaluate_pckh
 
 # %% auto #0
-__all__ = ['flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'predict_samples', 'by_image',
-           'predict_dataset', 'gather_rows', 'evaluate_model', 'evaluate_predictions']
+__all__ = ['OKS_SIGMAS', 'flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'DetectionProtocol',
+           'rescore', 'pairwise_oks', 'oks_nms', 'frame_protocol', 'predict_samples', 'by_image', 'predict_dataset',
+           'gather_rows', 'evaluate_model', 'evaluate_predictions']
 
 # %% ../nbs/09c_predict.ipynb #ceb134ac
 def flip_average(heatmaps: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
@@ -64,6 +65,55 @@ def heatmaps_to_persons(heatmaps: torch.Tensor, transforms: np.ndarray, hm_scale
                           keypoint_scores=sc[b]))
     return out
 
+# %% ../nbs/09c_predict.ipynb #9c0p0001
+@dataclass
+class DetectionProtocol:
+    """The field's top-down protocol for detected boxes (mmpose's PoseTrack18 configs and `PoseTrack18Metric`, HRNet's
+    and DCPose's evaluation): drop weak boxes, rescore each pose, suppress duplicate poses per frame."""
+    box_threshold: float = 0.4      # boxes whose detector score is below are dropped before any crop
+    joint_threshold: float = 0.2    # a pose's score: its box's score x the mean of its joint scores above this
+    oks_nms: float = 0.9            # per frame, a pose whose OKS with a higher-scored one is above this is dropped
+    def describe(self) -> str:
+        "The protocol in a table label."
+        return (f"boxes >= {self.box_threshold:g}, rescored by joints > {self.joint_threshold:g}, "
+                f"OKS-NMS {self.oks_nms:g}")
+
+# PoseTrack's 17 joints in COCO's order of places (head_bottom and head_top where COCO has the eyes): COCO's sigmas
+OKS_SIGMAS = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087, .089,
+                       .089])
+
+def rescore(persons: list[Person], box_scores, joint_threshold: float = 0.2) -> list[Person]:
+    "Each person's score set to its box's score x the mean of its joint scores above `joint_threshold` (0 if none)."
+    for p, box in zip(persons, box_scores):
+        sc = np.asarray(p.keypoint_scores, dtype=np.float64)
+        keep = sc > joint_threshold
+        p.score = float(box) * (float(sc[keep].mean()) if keep.any() else 0.0)
+    return persons
+
+def pairwise_oks(persons: list[Person]) -> np.ndarray:
+    """OKS (N, N) between every two poses of a frame, each pair's scale the mean of their box areas (as mmpose's
+    `oks_nms` measures it)."""
+    xy = np.stack([p.keypoints[:, :2] for p in persons]).astype(np.float64)            # (N, K, 2)
+    area = np.array([max(float(p.bbox[2] * p.bbox[3]), 1e-9) for p in persons])
+    d2 = ((xy[:, None] - xy[None]) ** 2).sum(-1)                                      # (N, N, K)
+    e = d2 / (2 * OKS_SIGMAS) ** 2 / ((area[:, None] + area[None]) / 2)[..., None] / 2
+    return np.exp(-e).mean(-1)
+
+def oks_nms(persons: list[Person], threshold: float = 0.9) -> list[int]:
+    "The indices of the poses kept, best first: each drops the lower-scored poses whose OKS with it exceeds `threshold`"
+    if not persons: return []
+    order, oks = np.argsort([-p.score for p in persons], kind="stable"), pairwise_oks(persons)
+    alive, keep = np.ones(len(persons), bool), []
+    for i in order:
+        if not alive[i]: continue
+        keep.append(int(i)); alive &= oks[i] <= threshold; alive[i] = False
+    return keep
+
+def frame_protocol(persons: list[Person], box_scores, protocol: DetectionProtocol) -> list[Person]:
+    "One frame's poses from detected boxes (`box_scores`, the boxes' detector scores), rescored and de-duplicated."
+    persons = rescore(persons, box_scores, protocol.joint_threshold)
+    return [persons[i] for i in oks_nms(persons, protocol.oks_nms)]
+
 # %% ../nbs/09c_predict.ipynb #9c0d0a01
 def _rank_world() -> tuple[int, int]:
     "This process's rank and the number of processes (0, 1 outside `torch.distributed`)."
@@ -72,9 +122,9 @@ def _rank_world() -> tuple[int, int]:
 @torch.no_grad()
 def predict_samples(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, device: str = "cpu", flip: bool = False,
                     progress: bool = False, num_workers: int = 0, amp: bool = False,
-                    shard: tuple[int, int] = (0, 1)) -> list[tuple[int, int, Person]]:
-    """(sample index, image id, person) for every sample of a clip data set; with `shard=(rank, world)` only for the
-    batches rank, rank + world, ...: the batches a lone process makes, so each prediction is the one it makes.
+                    shard: tuple[int, int] = (0, 1)) -> list[tuple[int, int, Person, float]]:
+    """(sample index, image id, person, box score) for every sample of a clip data set; with `shard=(rank, world)` only
+    for the batches rank, rank + world, ...: the batches a lone process makes, so each prediction is the one it makes.
     `amp`: bf16 autocast (on a GPU)."""
     model.eval()
     use_tf, (rank, world), rows = ds.cfg.crop_mode == "track", shard, []
@@ -86,14 +136,16 @@ def predict_samples(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, dev
             hm = predict_heatmaps(model, batch["images"].to(device), tf, flip)
         key = batch["transform"][:, ds.cfg.T].numpy().astype(np.float64)
         persons = heatmaps_to_persons(hm, key, ds.hm_scale, batch["track_id"].tolist(), batch["score"].numpy())
-        rows += zip(idx, batch["image_id"].tolist(), persons)
+        rows += zip(idx, batch["image_id"].tolist(), persons, batch["score"].tolist())
     return rows
 
-def by_image(rows: list[tuple[int, int, Person]]) -> dict[int, list[Person]]:
-    "Image id -> persons, in sample order, from `predict_samples`' rows (of one process or of all)."
-    preds: dict[int, list[Person]] = {}
-    for _, iid, p in sorted(rows, key=lambda r: r[0]): preds.setdefault(iid, []).append(p)
-    return preds
+def by_image(rows: list, protocol: DetectionProtocol | None = None) -> dict[int, list[Person]]:
+    """Image id -> persons, in sample order, from `predict_samples`' rows (of one process or of all); with `protocol`
+    (detected boxes), each frame's rescored and de-duplicated (`frame_protocol`)."""
+    frames: dict[int, list] = {}
+    for _, iid, p, box in sorted(rows, key=lambda r: r[0]): frames.setdefault(iid, []).append((p, box))
+    if protocol is None: return {iid: [p for p, _ in pb] for iid, pb in frames.items()}
+    return {iid: frame_protocol([p for p, _ in pb], [b for _, b in pb], protocol) for iid, pb in frames.items()}
 
 def predict_dataset(model: CDPose, ds: PoseTrackClips, batch_size: int = 32, device: str = "cpu", flip: bool = False,
                     progress: bool = False, num_workers: int = 0, amp: bool = False) -> dict[int, list[Person]]:
@@ -110,17 +162,20 @@ def gather_rows(rows: list) -> list | None:
     return [r for part in parts for r in part] if rank == 0 else None
 
 def evaluate_model(model: CDPose, videos, clip_cfg: ClipConfig, device: str = "cpu", flip: bool = False,
-                   detections=None, batch_size: int = 32, num_workers: int = 0,
-                   amp: bool = False) -> "PoseTrackAP | None":
-    """PoseTrack mAP of `model` on `videos` (ground-truth boxes, or `detections`), predictions made in memory. Under
-    `torch.distributed` every process predicts its share of the batches, and rank 0 gathers them and computes the mAP
-    (the others get None): the mAP a lone process computes."""
+                   detections=None, batch_size: int = 32, num_workers: int = 0, amp: bool = False,
+                   protocol: DetectionProtocol | None = None) -> "PoseTrackAP | None":
+    """PoseTrack mAP of `model` on `videos`: on ground-truth boxes, or on `detections` under `protocol` (default the
+    field's, `DetectionProtocol()`). Under `torch.distributed` every process predicts its share of the batches, and
+    rank 0 gathers them and computes the mAP (the others get None): the mAP a lone process computes."""
     # without fusion only the keyframe counts
     clip = replace(clip_cfg, T=0) if getattr(model, "fusion", None) is None else replace(clip_cfg)
+    if detections is not None:
+        protocol = protocol or DetectionProtocol()
+        detections = {i: [d for d in ds if d.score >= protocol.box_threshold] for i, ds in detections.items()}
     ds = PoseTrackClips(videos, clip, train=False, detections=detections, cache_images=False)
     rows = gather_rows(predict_samples(model, ds, batch_size, device, flip, num_workers=num_workers, amp=amp,
                                        shard=_rank_world()))
-    return None if rows is None else evaluate_predictions(videos, by_image(rows))
+    return None if rows is None else evaluate_predictions(videos, by_image(rows, protocol if detections else None))
 
 def evaluate_predictions(videos, preds: dict[int, list[Person]]) -> "PoseTrackAP":
     """PoseTrack mAP of predictions (image id -> persons, as `predict_dataset` or `Predictor` make them) on ground-truth

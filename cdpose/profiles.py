@@ -14,7 +14,8 @@ from .fusion import FusionConfig
 from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, loss_weights
 from .trajectory import LT_FORMS
 from .backbone import backbone_recipe
-from .settings import Settings, SiteData, setting_path
+from .settings import Settings, SiteData, SettingsError, setting_path
+from .predict import DetectionProtocol
 
 # %% auto #0
 __all__ = ['PROFILES', 'StageConfig', 'TrainConfig', 'profile', 'apply_recipe', 'ConfigError', 'set_field', 'check_config',
@@ -56,6 +57,10 @@ class TrainConfig:
     init_checkpoint: str = ""
     pretrained: bool = False        # init_checkpoint is required (paper); `cdpose train --from-scratch` turns it off
     detections: str = ""            # validation boxes (COCO results / DCPose format); empty: ground-truth boxes
+    # how poses from detected boxes are kept and scored: score threshold, rescoring, OKS-NMS (`cdpose.predict`)
+    protocol: DetectionProtocol = field(default_factory=DetectionProtocol)
+    # evaluate on ground-truth boxes although the profile is `paper` (whose runs refuse to start without detections)
+    gt_boxes: bool = False
     max_steps: int = 0              # stop stage 2 after this many steps (0: no limit); for benchmarks
     stage1_checkpoint: str = ""     # start stage 2 from this stage-1 result (`stage1.pt`) instead of running stage 1
     # a finished run keeps only final.pt: no best.pt, and last.pt (optimizer state) removed (the rehearsal's disk)
@@ -201,7 +206,8 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
                "num_joints", "dim", "heads", "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta",
                "topk", "lt_levels", "input_size", "heatmap_size", "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
-_UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor"}
+_UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor", "joint_threshold",
+         "oks_nms"}
 _CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS}
 
 def _range_error(name: str, value) -> str | None:
@@ -268,8 +274,14 @@ def site_config(cfg: TrainConfig, data: SiteData, settings: Settings, sources: d
     """`cfg` with the paths it takes from the site (the data set's detection file, the backbone family's COCO
     checkpoint) and their provenance."""
     cfg, site = copy.deepcopy(cfg), data.provenance()
+    if cfg.detections and cfg.gt_boxes: raise SettingsError(f"--gt-boxes and --set detections={cfg.detections}: one")
     if cfg.detections: site["detections"] = {"path": cfg.detections, "from": "--set detections"}
-    elif data.detections: cfg.detections = data.detections
+    elif data.detections and not cfg.gt_boxes: cfg.detections = data.detections
+    elif cfg.profile == "paper" and not cfg.gt_boxes:     # the paper evaluates on detected boxes
+        key = f"detections{data.name[-2:]}" if data.name.startswith("posetrack") else "--detections"
+        raise SettingsError(f"--profile paper evaluates on detected boxes, as the paper does, and {data.name} has "
+                            f"none: set {key} in settings.ini (or --detections FILE), or pass --gt-boxes to evaluate "
+                            "on ground-truth boxes (the tables then say so)")
     if from_scratch: cfg.pretrained, cfg.init_checkpoint = False, ""
     elif cfg.init_checkpoint: site["init_checkpoint"] = {"path": cfg.init_checkpoint, "from": "--set init_checkpoint"}
     elif cfg.pretrained:

@@ -125,11 +125,14 @@ def final_result(checkpoint: str | Path, root: str | Path, detections: str, flip
             and man["config"].get("detections", "") == (detections or "") and man["config"].get("flip_test") == flip)
     return man.get("final") if same else None
 
-def evaluation_label(site: dict, release: str, flip: bool) -> str:
-    "How a table's numbers were measured: which boxes, which checkpoint, which flip setting."
+def evaluation_label(site: dict, release: str, flip: bool, protocol=None) -> str:
+    """How a table's numbers were measured: which boxes (with detected ones, the protocol: `DetectionProtocol`), which
+    checkpoint, which flip setting."""
+    from cdpose.predict import DetectionProtocol
     dets = (site["releases"].get(release) or {}).get("detections")
     return (f"{'detected boxes (' + Path(dets).name + ')' if dets else 'ground-truth boxes'}, final checkpoint, "
-            f"flip test {'on' if flip else 'off'}")
+            f"flip test {'on' if flip else 'off'}"
+            + (f"; detected boxes: {(protocol or DetectionProtocol()).describe()}" if dets else ""))
 
 # %% ../nbs/13a_results.ipynb #5eed0a01
 SEED_SUFFIX = " (seed+1)"       # rows.json names a row's second run `<row> (seed+1)`

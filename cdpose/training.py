@@ -297,8 +297,9 @@ class _TrainerEval:                 # validation during stage 2, and what each s
     def _validate(self, core, stage, epoch, step, best, opt, sched, resume_at) -> dict:
         "Validate (each rank its share; rank 0 the mAP) and log; keep `best.pt` when the mAP improves. The best so far."
         rng = _rng_state()       # validation must not disturb the training random streams; every rank predicts a share
-        res = evaluate_model(core, self.val_data.videos, self.cfg.clip, str(self.device), self.cfg.flip_test,
-                             self.val_dets, num_workers=self.cfg.num_workers, amp=self.amp_eval)
+        cfg = self.cfg
+        res = evaluate_model(core, self.val_data.videos, cfg.clip, str(self.device), cfg.flip_test, self.val_dets,
+                             num_workers=cfg.num_workers, amp=self.amp_eval, protocol=cfg.protocol)
         _set_rng_state(rng)
         if not self.main: return best
         row = {"stage": stage, "epoch": epoch, "step": step, "val_mAP": res.summary["Mean"],

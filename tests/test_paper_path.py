@@ -24,7 +24,8 @@ def released(tmp_path_factory):
 
 def test_paper_run_without_a_checkpoint_refuses_to_start(tiny_synth, tmp_path):
     ini = _ini(tmp_path / "settings.ini", posetrack17_root=tiny_synth / "pt17")
-    r = run_cdpose("train", "--profile", "paper", "--dataset", "posetrack17", "--settings", ini, "--out", tmp_path / "run", "--quiet")
+    r = run_cdpose("train", "--profile", "paper", "--dataset", "posetrack17", "--settings", ini, "--out", tmp_path / "run", "--quiet",
+                   "--gt-boxes")      # (without it, the missing detection file is refused first: tests/test_protocol.py)
     assert r.returncode == 2 and "vit_checkpoint" in r.stderr and "--from-scratch" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "run" / "checkpoints").exists() and not (tmp_path / "run" / "metrics.csv").exists()
     r = run_cdpose("train", "--profile", "paper", "--settings", ini, "--out", tmp_path / "run2", "--quiet")   # no data set named: no fallback

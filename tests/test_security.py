@@ -28,7 +28,7 @@ def test_every_checkpoint_entry_point_refuses_a_payload_and_runs_nothing(tiny_sy
         "train stage1_checkpoint": train + ["--out", tmp_path / "s1", "--set", f"stage1_checkpoint={evil}"],
         "train init_checkpoint": train + ["--out", tmp_path / "init", "--set", f"init_checkpoint={evil}"],
         "train vit_checkpoint (settings.ini)": ["train", "--profile", "paper", "--dataset", "posetrack18", "--settings", ini,
-                                                "--out", tmp_path / "paper", "--quiet", "--device", "cpu"],
+                                                "--out", tmp_path / "paper", "--quiet", "--device", "cpu", "--gt-boxes"],
     }
     for name, args in runs.items():
         r = run_cdpose(*args)
