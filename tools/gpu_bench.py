@@ -117,7 +117,9 @@ def table(args):
     with tool_run(args.out, "gpu_check", label) as out:      # out: the benchmarks/ folder of --out
         if train_rows: write_table(pd.DataFrame(train_rows), "benchmark_gpu", out, "GPU check: paper-size training throughput and memory", label,
                     notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
-                          "backward and AdamW. bf16 autocast; HRNet-W48 with SyncBatchNorm across processes.")
+                          "backward and AdamW. bf16 autocast. What ran, per row: " + "; ".join(
+                              f"{r['measure'].split(',')[1].split()[0]}: {r['processes']} process(es), backend {r['backend']}, "
+                              f"SyncBatchNorm {'on' if r['SyncBatchNorm'] else 'off'}" for r in train_rows) + ".")
         if bd: write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", out, "GPU check: where a paper-size training step's time goes",
                     label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
                                  "timed alone, forward and backward, on the inputs of the same batch (fastest of the timed calls after a "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU check of the paper path: paper-size training (ViT-B, and HRNet-W48 with SyncBatchNorm) under
-# torchrun with NCCL at batch 32 in bf16, and streaming inference against the single-frame baseline;
+# The GPU check of the paper path: paper-size training (ViT-B and HRNet-W48) at batch 32 in bf16, one process per visible
+# GPU (torchrun with NCCL, and SyncBatchNorm for HRNet, when there are several; the table says, per row, what ran),
+# and streaming inference against the single-frame baseline;
 # writes paper_tables/benchmarks/benchmark_gpu.md, benchmark_gpu_breakdown.md and benchmark_gpu_inference.md (recorded in
 # paper_tables/benchmarks/manifest_gpu_check.json, listed in paper_tables/benchmarks/README.md). About 3-5 minutes on one H100.
 # GPU_CHECK_OUT: the tables folder (default paper_tables; the tables go to its benchmarks/); GPU_CHECK_WORK: the work folder.
