@@ -70,8 +70,8 @@ def run_experiments(profile: str, out_dir: str | Path = "paper_tables", data_roo
                   rehearse=rehearse, from_scratch=from_scratch,
                   **({"runs_dir": str(Path(runs_dir).resolve())} if runs_dir else {}))
     runs = Path(params.get("runs_dir") or nb_dir.parent.parent / "runs" / "tables")  # the notebooks' default
-    data = data_root or ("settings: " + params["settings_file"] if settings_file else "settings.ini" if profile == "paper"
-                         else "SynthPoseTrack (generated)")
+    data = data_root or ("settings: " + params["settings_file"] if settings_file else
+                         "settings.ini" if profile == "paper" else "SynthPoseTrack (generated)")
     manifest = {**run_label(profile_label(profile, rehearse, from_scratch), data, seed, device),
                 "runs": str(runs / f"{profile}_seed{seed}"), "notebooks": []}
     save = _manifest_writer(out / f"manifest_{profile}.json", manifest, nb_dir)
