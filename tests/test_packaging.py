@@ -35,7 +35,9 @@ def test_readme_is_generated_from_index_notebook():
     assert r.returncode == 0, "README.md is out of date: python tools/make_readme.py"
     text = (ROOT / "README.md").read_text()
     block = re.search(r"```sh\n(.*?)```", text, re.S).group(1).strip().splitlines()
-    assert len(block) == 3 and "pip install -e" in block[0] and block[1] == "cdpose tables --profile smoke" and "pytest" in block[2]
+    assert len(block) == 3 and "pip install --require-hashes -r requirements-lock.txt" in block[0] and "pip install --no-deps -e ." in block[0]
+    assert block[1] == "cdpose tables --profile smoke" and "pytest" in block[2]
+    assert "--require-hashes -r requirements-lock.txt" in (ROOT / ".ci" / "run").read_text()      # CI installs what the README says
     assert (ROOT / ".ci" / "run").read_text().count("python -m pytest") >= 1
 
 def test_settings_ini_says_where_nbdev_config_lives():
