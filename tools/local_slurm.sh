@@ -13,7 +13,7 @@ cpus=$(nproc)
 case "$cmd" in
 install)
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q slurm-wlm munge >/dev/null
+  apt-get install -y -q slurm-wlm munge >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q slurm-wlm munge >/dev/null; }
   ;;
 start)
   command -v slurmctld >/dev/null || { echo "slurmctld not found: run $0 install first" >&2; exit 1; }
