@@ -30,7 +30,8 @@ def results() -> str:
     gpu = pd.read_csv(TABLES / "benchmarks" / "benchmark_gpu.csv").set_index("measure")
     glab = _label(TABLES / "benchmarks" / "benchmark_gpu.csv")
     rows = [("`cdpose tables --profile smoke`: every notebook", f"{man['notebooks_wall_s'] / 60:.1f} min, of them training {train['wall_s'] / 60:.1f} min",
-             f"{man['machine']}, commit {train['commit']}"),
+             f"{man['machine']}; {man['environment']}, commit {train['commit']}" if man.get("environment")
+             else f"{man['machine']}, commit {train['commit']}"),
             *[(f"Table {n} ({fmt} validation), {what}: mAP, mean (per seed)", smoke_row(f"table{n}", key), f"{t1['data']}, smoke, commit {t1['commit']}")
               for n, fmt in ((1, "PoseTrack17-format"), (2, "PoseTrack18-format")) for what, key in (("single-frame baseline", "single-frame"), ("CDPose", "CDPose"))]]
     for name, measure in (("ViT-B", "training, vit_base 256x192, T=2"), ("HRNet-W48", "training, hrnet_w48 256x192, T=2")):
