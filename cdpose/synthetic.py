@@ -148,9 +148,10 @@ def write_variant(pt18_root: str | os.PathLike, out: str | os.PathLike, release:
 
 # %% ../nbs/02_synthetic.ipynb #5ce0a017
 def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, jitter: float = 0.06,
-                               false_boxes: bool = True) -> Path:
+                               false_boxes: bool = True, duplicates: bool = True) -> Path:
     """A person-detection file (COCO results: image_id, category_id, bbox, score) for `videos`: each annotated box moved
-    and resized by up to `jitter` of its size, plus (with `false_boxes`) one low-scoring false box per frame."""
+    and resized by up to `jitter` of its size; with `duplicates`, a second, lower-scored box on each person, as
+    detectors return; with `false_boxes`, one low-scoring false box per frame (for the detection protocol)."""
     rng = np.random.default_rng(seed)
     recs = []
     for v in videos:
@@ -158,9 +159,11 @@ def write_synthetic_detections(videos, path: str | os.PathLike, seed: int = 0, j
             for p in f.persons:
                 if p.bbox is None: continue
                 x, y, w, h = (float(a) for a in p.bbox)
-                dx, dy, dw, dh = rng.uniform(-jitter, jitter, 4)
-                recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.8, 1.0)), 6),
-                             "bbox": [x + dx * w, y + dy * h, w * (1 + dw), h * (1 + dh)]})
+                score = float(rng.uniform(0.8, 1.0))
+                for s in ([score, score * float(rng.uniform(0.5, 0.8))] if duplicates else [score]):
+                    dx, dy, dw, dh = rng.uniform(-jitter, jitter, 4)
+                    recs.append({"image_id": f.image_id, "category_id": 1, "score": round(s, 6),
+                                 "bbox": [x + dx * w, y + dy * h, w * (1 + dw), h * (1 + dh)]})
             if f.persons and false_boxes:
                 recs.append({"image_id": f.image_id, "category_id": 1, "score": round(float(rng.uniform(0.05, 0.2)), 6),
                                        "bbox": [float(a) for a in rng.uniform(0, 40, 4) + [0, 0, 20, 40]]})

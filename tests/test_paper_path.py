@@ -159,7 +159,7 @@ def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(t
     from cdpose.dataset import load_posetrack, load_detections
     videos = load_posetrack(tiny_synth / "pt18", "train", progress=False).videos
     assert len(videos) >= 2
-    dets = write_synthetic_detections(videos, tmp_path / "train_boxes.json", false_boxes=False)
+    dets = write_synthetic_detections(videos, tmp_path / "train_boxes.json", false_boxes=False, duplicates=False)
     ini = _ini(tmp_path / "settings.ini", posetrack18_root=tiny_synth / "pt18", detections18=dets)
     v = videos[1]                                              # (detections18 is a train-split file here)
     frames = tiny_synth / "pt18" / "images" / "train" / v.name
@@ -171,7 +171,7 @@ def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(t
     assert out["person_frames"] == sum(len(d) for d in mine.values()) > 0
     assert Path(out["json"]).name == f"{v.name}.json"
     # a file none of whose records is for this video is still an error, and it says what ids are expected
-    other = write_synthetic_detections(videos[:1], tmp_path / "first_only.json", false_boxes=False)
+    other = write_synthetic_detections(videos[:1], tmp_path / "first_only.json", false_boxes=False, duplicates=False)
     r = run_cdpose("predict", "--checkpoint", tiny_run / "checkpoints" / "final.pt", "--frames", frames, "--boxes", other,
                    "--out", tmp_path / "pred2", "--no-video", "--quiet")
     assert r.returncode == 2 and "10000000000 + 10000 x video number + frame index" in r.stderr, r.stderr[-1500:]
