@@ -276,7 +276,8 @@ def make_rehearsal_site(root: str | Path, seed: int = 0) -> Path:
         write_synthetic_detections(load_posetrack(root / f"PoseTrack{v}", "val", progress=False).videos,
                                    root / f"detections_pt{v}_val.json", seed,
                                    # every box costs 2T+1 backbone passes per view: the rehearsal keeps to the people
-                                   false_boxes=False)
+                                   # (duplicates made it 2.5 minutes longer; tests/test_protocol.py has them)
+                                   false_boxes=False, duplicates=False)
     write_released_checkpoint(root / "vitpose_base_coco_256x192.pth", "vit_base", seed=seed)
     write_released_checkpoint(root / "pose_hrnet_w48_256x192.pth", "hrnet_w48", seed=seed)
     lines = ["# written by cdpose tables --rehearse: a PoseTrack site made of SynthPoseTrack and random-valued "
