@@ -266,6 +266,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'cdpose.launch.RunPlan': ('launch.html#runplan', 'cdpose/launch.py'),
                                'cdpose.launch.RunPlan.__init__': ('launch.html#runplan.__init__', 'cdpose/launch.py'),
                                'cdpose.launch.RunPlan._fingerprint': ('launch.html#runplan._fingerprint', 'cdpose/launch.py'),
+                               'cdpose.launch.RunPlan._planned': ('launch.html#runplan._planned', 'cdpose/launch.py'),
                                'cdpose.launch.RunPlan.add': ('launch.html#runplan.add', 'cdpose/launch.py'),
                                'cdpose.launch.RunPlan.queued': ('launch.html#runplan.queued', 'cdpose/launch.py'),
                                'cdpose.launch.RunPlan.recheck': ('launch.html#runplan.recheck', 'cdpose/launch.py'),

@@ -109,16 +109,21 @@ class RunPlan:
         self.specs[fp] = RunSpec(cfg, data, str(where), device, site or {}, fp, after)
         self.state[fp] = state
         return where
+    def _planned(self, out: str | Path) -> str:
+        "The fingerprint of the run planned in `out` (a folder nothing was planned in is a `LaunchError`)."
+        fp = next((fp for fp, s in self.specs.items() if s.out == str(Path(out).resolve())), None)
+        if fp is None: raise LaunchError(f"{out}: no run is planned in this folder")
+        return fp
     def recheck(self, out: str | Path):
         "After a run was trained outside the plan (by hand, under torchrun) into `out`: it is the planned run, reused."
-        fp = next(fp for fp, s in self.specs.items() if s.out == str(Path(out).resolve()))
+        fp = self._planned(out)
         if folder_fingerprint(out) != fp or not _is_finished(Path(out)):
             raise LaunchError(f"{out}: the run trained there is not the planned one (fingerprint "
                               f"{folder_fingerprint(out) or 'none'}, planned {fp})")
         self.state[fp] = "reused"
     def state_of(self, out: str | Path) -> str:
         "reused, resumes or queued: what becomes of the run planned in `out`."
-        return next(self.state[fp] for fp, s in self.specs.items() if s.out == str(Path(out).resolve()))
+        return self.state[self._planned(out)]
     def queued(self) -> list[RunSpec]:
         "The runs to train, each after the runs it starts from."
         return [s for fp, s in self.specs.items() if self.state[fp] != "reused"]

@@ -44,7 +44,7 @@ def test_the_record_names_the_package_set_and_the_processor():
     assert other["matches_lock"] is False and any(d.startswith("numpy ") and "(lock 0.0.1)" in d for d in other["lock_differences"])
     p = processor()
     assert {"vendor", "family", "model", "stepping", "isa"} <= set(p)
-    if Path("/proc/cpuinfo").is_file() and "x86" in open("/proc/cpuinfo").read(2000) or p["vendor"] in ("GenuineIntel", "AuthenticAMD"):
+    if p["vendor"] in ("GenuineIntel", "AuthenticAMD"):                  # an x86 processor: these fields are always there
         assert p["family"] and p["model"] and p["stepping"] != "" and "sse4_2" in p["isa"]
     fp = float_path()
     assert fp["processor"] == p and fp["onednn_isa"] and fp["onednn_isa"] != "unknown"
