@@ -20,10 +20,11 @@ from .files import DataError, DataIssue, read_json, gc_paused, atomic_file, writ
 _all_ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
 
 # %% auto #0
-__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'read_posetrack18_video',
-           'box_from_keypoints', 'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict',
-           'posetrack17_dict', 'AnnotationFormat', 'register_format', 'annotation_dict', 'read_video', 'DataError',
-           'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
+__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'name_inside_root',
+           'read_posetrack18_video', 'box_from_keypoints', 'video_number', 'read_posetrack17_video',
+           'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict', 'AnnotationFormat', 'register_format',
+           'annotation_dict', 'read_video', 'DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file',
+           'write_json_atomic']
 
 # %% ../nbs/01_data.ipynb #49fc7f58
 @dataclass
@@ -139,6 +140,16 @@ def _all_keypoints(anns: list, path, n: int = NUM_KEYPOINTS) -> list[np.ndarray]
     except (TypeError, ValueError): pass
     return [_keypoints(a.get("keypoints"), path, f"annotations[{i}].keypoints", n) for i, a in enumerate(anns)]
 
+# %% ../nbs/01_data.ipynb #da7a000e
+def name_inside_root(name, path: Path, fld: str) -> str:
+    """`name`, a frame's file name read from the annotation file `path` (field `fld`), if it names a file inside the data
+    root: relative, with no '..' step. Otherwise a `DataError` naming the file and the field, before anything is opened."""
+    if not isinstance(name, str) or not name.strip(): raise DataError(path, fld, f"expected a file name, got {name!r}")
+    parts = re.split(r"[/\\]", name)
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+        raise DataError(path, fld, f"{name!r} leads outside the data root: frame names must be relative, without '..'")
+    return name
+
 # %% ../nbs/01_data.ipynb #da7a0004
 def _ignore_regions(xs, ys, path, fld) -> list[np.ndarray]:
     "A frame's ignore regions from parallel lists of x lists and y lists: polygons of 3 or more points, (P, 2) each."
@@ -164,6 +175,9 @@ def _check_posetrack18(d, path: Path):
         if not isinstance(im, dict): raise DataError(path, f"images[{i}]", f"expected an object, got {str(im)[:40]}")
         for k in ("id", "file_name"):
             if k not in im: raise DataError(path, f"images[{i}].{k}", "missing")
+        name_inside_root(im["file_name"], path, f"images[{i}].file_name")
+        if "vid_id" in im and re.search(r"[/\\]|\.\.", str(im["vid_id"])):
+            raise DataError(path, f"images[{i}].vid_id", f"{im['vid_id']!r} is not a video id (it holds a path)")
         if type(im["id"]) is not int:
             raise DataError(path, f"images[{i}].id", f"expected an integer image id, got {im['id']!r}")
     ids = [im["id"] for im in d["images"]]
@@ -271,6 +285,7 @@ def read_posetrack17_video(path: str | os.PathLike, root: str | os.PathLike, spl
         fld = f"annolist[{i}]"
         name = _scalar([im.get("name") for im in entry.get("image", [])] or None)
         if not name: raise DataError(path, f"{fld}.image[0].name", "missing")
+        name_inside_root(name, path, f"{fld}.image[0].name")
         persons = [_posetrack17_person(rect, r, f"{fld}.annorect[{r}]", path)
                    for r, rect in enumerate(entry.get("annorect") or [])]
         regions = []

@@ -11,16 +11,27 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'run_label', 'write_table', 'write_figure', 'ExperimentError',
-           'reported_numbers', 'profile_label', 'dataset_label', 'table_notes', 'row_results', 'final_result',
-           'evaluation_label', 'seed_rows', 'seed_spread', 'ablation_table', 'spread_note', 'budget_note']
+__all__ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'loss_label', 'run_label', 'write_table', 'write_figure',
+           'ExperimentError', 'reported_numbers', 'profile_label', 'dataset_label', 'table_notes', 'row_results',
+           'final_result', 'evaluation_label', 'seed_rows', 'seed_spread', 'ablation_table', 'spread_note',
+           'budget_note']
 
 # %% ../nbs/13a_results.ipynb #d863a0d4
-def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None) -> dict:
+def loss_label(loss) -> str:
+    "The objective as tables name it (`LossConfig`): L_t's form, every λ of Eq. 11 and λ_t, and any extra term."
+    from cdpose.trajectory import lt_label
+    lams = ", ".join(f"λ_{k} {getattr(loss, 'lambda_' + k):g}" for k in ("h1", "h2", "c", "s", "t"))
+    extra = "".join(f", extra term {k} {w:g}" for k, w in loss.terms.items())
+    return f"L_t {lt_label(loss.lt_form, loss.topk, loss.lt_levels)}; {lams}{extra}"
+
+def run_label(profile: str, data: str, seed: int | str, device: str, commit: str | None = None, config=None) -> dict:
     """What produced a table: profile, data set, seed, commit, device, machine (what decides its float results: the
-    processor, threads, oneDNN's ISA), the package set (its hash, and whether it is the lock's), and time."""
+    processor, threads, oneDNN's ISA), the package set (its hash, and whether it is the lock's), and time; with the
+    profile's `config` (`TrainConfig`), its objective (`loss_label`) and its protocol for detected boxes."""
     from cdpose.checkpoints import environment_record, float_path, git_commit
     fp, env = float_path(), environment_record()
+    method = ({"loss": loss_label(config.loss), "detected-box protocol": config.protocol.describe()}
+              if config is not None else {})
     p, v = fp["processor"], env["versions"]
     lock = ("= the lock" if env["matches_lock"] else "no lock" if env["matches_lock"] is None else
             f"differs from the lock in {len(env['lock_differences'])} packages")
@@ -29,7 +40,7 @@ def run_label(profile: str, data: str, seed: int | str, device: str, commit: str
             f"{p['stepping']}; {fp['cpu_capability']}, {fp['threads']} threads, oneDNN {fp['onednn'] or '-'} "
             f"{fp['onednn_isa']}, torch {fp['torch']})",
             "environment": f"packages {env['packages_hash']} ({lock}); numpy {v['numpy']}, Pillow {v['pillow']}, "
-            f"OpenCV {v['opencv-python-headless']}", "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
+            f"OpenCV {v['opencv-python-headless']}", **method, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 BENCHMARKS = "benchmarks"          # the benchmark tables' folder inside an output folder (it has its own index)
 WRITTEN_ENV = "CDPOSE_WRITTEN"     # names the ledger of the run in progress (`recording_tables`)
@@ -125,11 +136,11 @@ def final_result(checkpoint: str | Path, root: str | Path, detections: str, flip
             and man["config"].get("detections", "") == (detections or "") and man["config"].get("flip_test") == flip)
     return man.get("final") if same else None
 
-def evaluation_label(site: dict, release: str, flip: bool, protocol=None) -> str:
-    """How a table's numbers were measured: which boxes (with detected ones, the protocol: `DetectionProtocol`), which
-    checkpoint, which flip setting."""
+def evaluation_label(site: dict, release: str, flip: bool, protocol=None, detections: str | None = None) -> str:
+    """How a table's numbers were measured: which boxes (the release's `detections`, unless given; with detected ones,
+    the protocol: `DetectionProtocol`), which checkpoint, which flip setting."""
     from cdpose.predict import DetectionProtocol
-    dets = (site["releases"].get(release) or {}).get("detections")
+    dets = (site["releases"].get(release) or {}).get("detections") if detections is None else detections
     return (f"{'detected boxes (' + Path(dets).name + ')' if dets else 'ground-truth boxes'}, final checkpoint, "
             f"flip test {'on' if flip else 'off'}"
             + (f"; detected boxes: {(protocol or DetectionProtocol()).describe()}" if dets else ""))

@@ -211,3 +211,35 @@ def test_atomic_file_keeps_the_name_of_another_files_error(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         with atomic_file(tmp_path / "out.json") as tmp: open(tmp_path / "missing_input.txt").read()
     assert "missing_input.txt" in str(e.value) and not list(tmp_path.iterdir())
+
+# -- names that lead outside the data root (issue 32): refused before anything is opened ------------------------------
+def _outside_copy(pt18, f) -> str:
+    "A readable frame placed outside the root, and the '..' name that reaches it from inside the root."
+    name = json.loads(f.read_text())["images"][0]["file_name"]
+    shutil.copy(pt18 / name, pt18.parent / "outside.jpg")
+    return "../" * (len(name.split("/")) - 1) + "../outside.jpg"
+
+@pytest.mark.parametrize("bad", ["dotdot", "absolute"])
+def test_frame_name_outside_the_root_is_refused(pt18, bad, monkeypatch):
+    f = _val_file(pt18)
+    name = _outside_copy(pt18, f) if bad == "dotdot" else str(pt18.parent / "outside.jpg")
+    if bad == "absolute": _outside_copy(pt18, f)
+    _edit(f, lambda d: d["images"][0].__setitem__("file_name", name))
+    opened = []
+    import cdpose.dataset as ds
+    monkeypatch.setattr(ds, "_frame_size", lambda p, *a, **k: opened.append(p))
+    with pytest.raises(DataError, match=r"images\[0\]\.file_name: .* leads outside the data root"):
+        load_posetrack(pt18, "val", progress=False)
+    assert not opened                                    # refused while reading the file, before any frame is touched
+    _cli_error(pt18, f.name, "images[0].file_name", "outside the data root")
+
+def test_posetrack17_frame_name_outside_the_root_is_refused(tiny_synth, tmp_path):
+    root = tmp_path / "pt17"; shutil.copytree(tiny_synth / "pt17", root)
+    f = sorted((root / "annotations" / "val").glob("*.json"))[0]
+    d = json.loads(f.read_text()); d["annolist"][1]["image"][0]["name"] = "../../../../etc/hostname"; f.write_text(json.dumps(d))
+    with pytest.raises(DataError, match=r"annolist\[1\]\.image\[0\]\.name: .* leads outside the data root"):
+        load_posetrack(root, "val", progress=False)
+
+def test_vid_id_holding_a_path_is_refused(pt18):
+    _edit(_val_file(pt18), lambda d: d["images"][2].__setitem__("vid_id", "../../x"))
+    _cli_error(pt18, _val_file(pt18).name, "images[2].vid_id")
