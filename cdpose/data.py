@@ -15,16 +15,15 @@ from typing import Callable
 import numpy as np
 
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, POSETRACK18_SKELETON, from_poseval_order, to_poseval_order
-from .files import DataError, DataIssue, read_json, gc_paused, atomic_file, write_json_atomic
+from .files import DataError, DataIssue, read_json, gc_paused, atomic_file, write_json_atomic, name_inside_root
 # chapter 00a_files, still importable from here
 _all_ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
 
 # %% auto #0
-__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'name_inside_root',
-           'read_posetrack18_video', 'box_from_keypoints', 'video_number', 'read_posetrack17_video',
-           'posetrack18_image_id', 'posetrack18_dict', 'posetrack17_dict', 'AnnotationFormat', 'register_format',
-           'annotation_dict', 'read_video', 'DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file',
-           'write_json_atomic']
+__all__ = ['MIN_SCORE', 'POSETRACK18_CATEGORY', 'ANNOTATION_FORMATS', 'Person', 'Frame', 'Video', 'read_posetrack18_video',
+           'box_from_keypoints', 'video_number', 'read_posetrack17_video', 'posetrack18_image_id', 'posetrack18_dict',
+           'posetrack17_dict', 'AnnotationFormat', 'register_format', 'annotation_dict', 'read_video', 'DataError',
+           'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
 
 # %% ../nbs/01_data.ipynb #49fc7f58
 @dataclass
@@ -139,16 +138,6 @@ def _all_keypoints(anns: list, path, n: int = NUM_KEYPOINTS) -> list[np.ndarray]
             return list(k.astype(np.float64).reshape(-1, n, 3))
     except (TypeError, ValueError): pass
     return [_keypoints(a.get("keypoints"), path, f"annotations[{i}].keypoints", n) for i, a in enumerate(anns)]
-
-# %% ../nbs/01_data.ipynb #da7a000e
-def name_inside_root(name, path: Path, fld: str) -> str:
-    """`name`, a frame's file name read from the annotation file `path` (field `fld`), if it names a file inside the data
-    root: relative, with no '..' step. Otherwise a `DataError` naming the file and the field, before anything is opened."""
-    if not isinstance(name, str) or not name.strip(): raise DataError(path, fld, f"expected a file name, got {name!r}")
-    parts = re.split(r"[/\\]", name)
-    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
-        raise DataError(path, fld, f"{name!r} leads outside the data root: frame names must be relative, without '..'")
-    return name
 
 # %% ../nbs/01_data.ipynb #da7a0004
 def _ignore_regions(xs, ys, path, fld) -> list[np.ndarray]:

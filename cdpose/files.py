@@ -5,14 +5,14 @@ apart, and atomic writes: no reader ever sees half a file."""
 
 # %% ../nbs/00a_files.ipynb #f11e0003
 from __future__ import annotations
-import contextlib, gc, json, os, tempfile
+import contextlib, gc, json, os, re, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 # %% auto #0
-__all__ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic']
+__all__ = ['DataError', 'DataIssue', 'read_json', 'gc_paused', 'atomic_file', 'write_json_atomic', 'name_inside_root']
 
 # %% ../nbs/00a_files.ipynb #100102b1
 class DataError(ValueError):
@@ -82,3 +82,13 @@ def write_json_atomic(path: str | os.PathLike, obj, indent: int | None = None) -
     text = json.dumps(obj, indent=indent, separators=None if indent else (",", ":"))
     with atomic_file(path) as tmp: tmp.write_text(text)
     return Path(path)
+
+# %% ../nbs/00a_files.ipynb #da7a000e
+def name_inside_root(name, path: Path, fld: str) -> str:
+    """`name`, a frame's file name read from the annotation file `path` (field `fld`), if it names a file inside the data
+    root: relative, with no '..' step. Otherwise a `DataError` naming the file and the field, before anything is opened."""
+    if not isinstance(name, str) or not name.strip(): raise DataError(path, fld, f"expected a file name, got {name!r}")
+    parts = re.split(r"[/\\]", name)
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+        raise DataError(path, fld, f"{name!r} leads outside the data root: frame names must be relative, without '..'")
+    return name

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast, copy, dataclasses, json, math, typing
 from dataclasses import dataclass, field, asdict, replace
 
-from .clips import ClipConfig
+from .clips import ClipConfig, BATCH_ORDERS
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
 from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, loss_weights
@@ -50,6 +50,7 @@ class TrainConfig:
     log_every: int = 20             # steps between rows of metrics.csv
     num_workers: int = 4
     cache_images: bool = False
+    batch_order: str = "frames"     # a frame's persons in one batch, their frames decoded once (`epoch_order`)
     amp: bool = True                # bf16 autocast on GPU
     amp_cpu: bool = False           # bf16 autocast on CPU too (smoke; the rehearsal checks that it runs)
     flip_test: bool = True
@@ -208,7 +209,8 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor", "joint_threshold",
          "oks_nms"}
-_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS}
+_CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS,
+            "batch_order": BATCH_ORDERS}
 
 def _range_error(name: str, value) -> str | None:
     """What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above

@@ -42,6 +42,7 @@ def run_label(profile: str, data: str, seed: int | str, device: str, commit: str
             "environment": f"packages {env['packages_hash']} ({lock}); numpy {v['numpy']}, Pillow {v['pillow']}, "
             f"OpenCV {v['opencv-python-headless']}", **method, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
 
+# %% ../nbs/13a_results.ipynb #13a0c0ab
 BENCHMARKS = "benchmarks"          # the benchmark tables' folder inside an output folder (it has its own index)
 WRITTEN_ENV = "CDPOSE_WRITTEN"     # names the ledger of the run in progress (`recording_tables`)
 

@@ -41,6 +41,8 @@ class SynthConfig:
     p_occluder: float = 0.6                    # a video has a passing occluder
     p_crowd: float = 0.3                       # a video has unannotated background people in an ignore region
     jpeg_quality: int = 90
+    # camera-like noise (std, 8-bit levels) added to each frame before encoding: photographs' JPEGs carry this detail
+    sensor_noise: float = 0.0
 
 # %% ../nbs/02a_scene.ipynb #5ce0a005
 @dataclass

@@ -22,10 +22,10 @@ from .scene import SynthConfig, BODY, THICKNESS, PARTS, J, LIMBS, JOINT_PARTS, M
 from .scene import body_joints, pose_at, rotate_yaw, SynthPerson, SynthVideo, plan_video, render_frame
 
 # %% auto #0
-__all__ = ['TINY_SYNTH', 'labelled_frames', 'synth_video', 'generate_synthposetrack', 'synth_complete', 'write_variant',
-           'write_synthetic_detections', 'SynthConfig', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS',
-           'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL', 'body_joints', 'pose_at', 'rotate_yaw', 'SynthPerson',
-           'SynthVideo', 'plan_video', 'render_frame']
+__all__ = ['TINY_SYNTH', 'labelled_frames', 'synth_video', 'sensor_noise', 'generate_synthposetrack', 'synth_complete',
+           'write_variant', 'write_synthetic_detections', 'SynthConfig', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS',
+           'JOINT_PARTS', 'MOTIONS', 'PART_GROUP', 'OCCLUDER_LABEL', 'body_joints', 'pose_at', 'rotate_yaw',
+           'SynthPerson', 'SynthVideo', 'plan_video', 'render_frame']
 
 # %% ../nbs/02_synthetic.ipynb #5ce0a013
 _all_ = ['SynthConfig', 'BODY', 'THICKNESS', 'PARTS', 'J', 'LIMBS', 'JOINT_PARTS', 'MOTIONS', 'PART_GROUP',
@@ -81,11 +81,19 @@ def _encode_jpeg(img: np.ndarray, quality: int) -> bytes:
     assert ok, "JPEG encoding failed"
     return buf.tobytes()
 
+def sensor_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """`img` (uint8 RGB) with camera-like noise: per-pixel luminance noise of std `sigma` plus half as much per channel,
+    so that its JPEG carries a photograph's detail and decodes as slowly (`93_benchmark_data`)."""
+    if sigma <= 0: return img
+    n = rng.normal(0, sigma, img.shape[:2] + (1,)) + rng.normal(0, sigma / 2, img.shape)
+    return np.clip(img + n, 0, 255).astype(np.uint8)
+
 def _write_video(args) -> tuple[str, str, int]:
     seed, split, number, cfg, out = args
     video, images = synth_video(seed, split, number, cfg)
-    out = Path(out)
+    out, noise = Path(out), np.random.default_rng([seed, {"train": 1, "val": 2}[split], number, 3])
     for f, img in zip(video.frames, images):
+        img = sensor_noise(img, cfg.sensor_noise, noise)
         path = out / f.file_name; path.parent.mkdir(parents=True, exist_ok=True)
         try: path.write_bytes(_encode_jpeg(img, cfg.jpeg_quality))
         except OSError as e: raise OSError(e.errno, e.strerror, str(path)) from None    # a full disk: name the frame

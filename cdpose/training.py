@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .data import DataError, write_json_atomic
 from .dataset import load_posetrack, load_detections
-from .clips import PoseTrackClips
+from .clips import PoseTrackClips, epoch_order
 from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError, attention_kernel
 from .semantic import random_similarity
 from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
@@ -65,8 +65,7 @@ class _TrainerData:                 # the data: both splits, each epoch's batche
         bs = stage_cfg.batch_size
         if bs % self.world: raise ValueError(f"stage{stage}.batch_size {bs} is not divisible by {self.world} processes")
         per_rank = bs // self.world
-        sampler = DistributedSampler(ds, num_replicas=self.world, rank=self.rank, seed=seed, drop_last=True)
-        sampler.set_epoch(epoch); idx = list(sampler)
+        idx = epoch_order(ds.samples, bs, seed, epoch, self.rank, self.world, cfg.batch_order)
         n_batches = len(idx) // per_rank
         batches = [idx[b * per_rank:(b + 1) * per_rank] for b in range(start_batch, n_batches)]
         # its own generator: an iterator's seed must not come from the global one (a resumed run makes one more)

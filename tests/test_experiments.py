@@ -18,7 +18,7 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     assert all(n["status"] == "ok" for n in man["notebooks"]) and man["profile"] == "tiny"
     benchmarks = ["benchmarks/" + n for n in ("benchmark_evaluation", "benchmark_training_throughput", "benchmark_training_breakdown",
                                                "benchmark_training_result", "benchmark_inference", "benchmark_inference_accuracy",
-                                               "benchmark_inference_targets")]   # the benchmarks have their own folder (issue 33)
+                                               "benchmark_inference_targets", "benchmark_data", "benchmark_data_loader")]
     for name in ("table1", "table2", "table3", "table4", "table5", "table6", *benchmarks):
         md = (tmp_path / f"{name}.md").read_text()
         assert "profile: tiny" in md and (tmp_path / f"{name}.csv").exists(), name
@@ -32,6 +32,11 @@ def test_tables_tiny_runs_every_experiment(tmp_path):
     for name in ("table1", "table2", "table3", "table5", "table6"):   # one evaluation for every table, and it says which
         md = (tmp_path / f"{name}.md").read_text()
         assert "ground-truth boxes, final checkpoint, flip test off" in md and "Deviation from the paper" in md, name
+        assert "loss: L_t levels-16; λ_h1 1, λ_h2 1, λ_c 0.001" in md and "detected-box protocol: boxes >= 0.4" in md, name
+    for n in (1, 2, 3):    # issue 32: rows on detected boxes (SynthPoseTrack's generated file) beside rows on ground-truth boxes
+        t = (tmp_path / f"table{n}.csv").read_text()
+        assert t.count("detected boxes, mean of 2 seeds") == 2 and t.count("ground-truth boxes, mean of 2 seeds") == 2, n
+        assert f"detected boxes (detections_pt{dict(((1, 17), (2, 18), (3, 21)))[n]}_val.json)" in (tmp_path / f"table{n}.md").read_text()
     assert "paper: ours (ViT-B)" in (tmp_path / "table1.md").read_text() and "87.20" in (tmp_path / "table5.md").read_text()
     assert (tmp_path / "figure3.png").stat().st_size > 10000
     # issue 33: each notebook's entry records what it wrote, and the indexes list only that (a stale table is not listed)
