@@ -150,7 +150,11 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     bd = (bench / "benchmark_gpu_breakdown.csv").read_text()
     for part in ("backbone", "L_s (second pass", "L_t (top-8)", "L_t (top-64)", "L_t (exact)", "fusion", "whole step without L_t"):
         assert part in bd, part
-    assert json.loads((bench / "manifest_gpu_check.json").read_text())["tables"] == ["benchmark_gpu.md", "benchmark_gpu_breakdown.md", "benchmark_gpu_inference.md"]
+    assert "GFLOP per clip (step)" in md and "MFU (%)" in md          # issue 31: MFU's FLOPs, counted (no peak on a CPU)
+    feed = (bench / "benchmark_gpu_loader.csv").read_text()
+    assert "training from JPEG frames on disk" in feed and "end to end / fixed batch (%)" in feed
+    assert json.loads((bench / "manifest_gpu_check.json").read_text())["tables"] == [
+        "benchmark_gpu.md", "benchmark_gpu_breakdown.md", "benchmark_gpu_loader.md", "benchmark_gpu_inference.md"]
     assert "[benchmark_gpu_inference.md](benchmark_gpu_inference.md)" in (bench / "README.md").read_text()
 
 def test_predict_with_a_configured_release_uses_its_whole_split_detection_file(tiny_synth, tiny_run, tmp_path):

@@ -66,3 +66,27 @@ def test_docs_configuration_is_complete():
     ignored = (ROOT / ".gitignore").read_text().split()
     assert {"nbs/nbdev.yml", "_docs/", "_proc/"} <= set(ignored)
     assert (ROOT / ".github" / "workflows" / "deploy.yaml").is_file()
+
+# a result or a fact stated with a number: a decimal (or a version), or a number with a unit
+STATED = re.compile(r"(?<![\w.\-/])(\d+(?:\.\d+)+|\d+(?:,\d{3})*\s?(?:%|min\b|minutes?\b|seconds?\b|s\b|ms\b|GiB\b|GB\b|MB\b"
+                    r"|clips/s\b|mAP\b|hours?\b|x\b|times\b|cores?\b|GPUs?\b|epochs?\b|steps?\b))")
+RECORDS = ("paper_tables/**/*.csv", "paper_tables/**/*.json", "pyproject.toml", "requirements-lock.txt", "tools/make_lock.sh")
+
+def readme_prose_numbers(text: str) -> list[str]:
+    "The numbers the README's prose states: not its commands and code, links, or the rendered 'Committed results'."
+    prose = text.partition("## Committed results")[0]
+    prose = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", prose, flags=re.S))
+    return [m.group(1) for m in STATED.finditer(re.sub(r"\]\([^)]*\)", "]", prose))]
+
+def test_every_number_in_the_readme_has_a_record():
+    """Issue 32: the README's prose states no number that the committed records (tables, labels, manifests, the lock and
+    its settings) do not hold, as a number with that unit; its results section is rendered from them by
+    tools/make_readme.py (`--check` in test_cheap_readme_commands_run)."""
+    records = "\n".join(p.read_text() for pat in RECORDS for p in ROOT.glob(pat))
+    def recorded(n: str) -> bool:
+        num, unit = re.match(r"([\d.,]+)\s?(.*)", n).groups()
+        after = r"\s?" + re.escape(unit) if unit else ""
+        return re.search(r"(?<![\d.])" + re.escape(num) + r"(?!\d|\.\d)" + after, records) is not None
+    missing = [n for n in readme_prose_numbers((ROOT / "README.md").read_text()) if not recorded(n)]
+    assert not missing, f"README numbers with no committed record behind them: {missing}"
+    assert readme_prose_numbers("took 40.5 minutes, on 4 GPUs; `run 3.2 s`") == ["40.5", "4 GPUs"]   # the check sees them
