@@ -16,10 +16,10 @@ TABLES = ROOT / "paper_tables"
 def _label(path: Path) -> dict:
     return json.loads(path.with_suffix("").with_suffix(".label.json").read_text())
 
-def smoke_row(table: str, method: str) -> str:
-    "A row of ours in a committed table (Tables 1-3): mean mAP (per seed)."
+def smoke_row(table: str, method: str, boxes: str) -> str:
+    "A row of ours in a committed table (Tables 1-3), on `boxes` ('detected boxes' or 'ground-truth boxes'): mean mAP (per seed)."
     t = pd.read_csv(TABLES / f"{table}.csv").set_index("method")
-    r = next(r for m, r in t.iterrows() if m.startswith("ours") and method in m)
+    r = next(r for m, r in t.iterrows() if m.startswith("ours") and method in m and boxes in m)
     return f"{r['Mean']:.2f} ({r['Mean per seed']})"
 
 def results() -> str:
@@ -32,8 +32,18 @@ def results() -> str:
     rows = [("`cdpose tables --profile smoke`: every notebook", f"{man['notebooks_wall_s'] / 60:.1f} min, of them training {train['wall_s'] / 60:.1f} min",
              f"{man['machine']}; {man['environment']}, commit {train['commit']}" if man.get("environment")
              else f"{man['machine']}, commit {train['commit']}"),
-            *[(f"Table {n} ({fmt} validation), {what}: mAP, mean (per seed)", smoke_row(f"table{n}", key), f"{t1['data']}, smoke, commit {t1['commit']}")
-              for n, fmt in ((1, "PoseTrack17-format"), (2, "PoseTrack18-format")) for what, key in (("single-frame baseline", "single-frame"), ("CDPose", "CDPose"))]]
+            *[(f"Table {n} ({fmt} validation, {boxes}), {what}: mAP, mean (per seed)", smoke_row(f"table{n}", key, boxes),
+               f"{t1['data']}, smoke, commit {t1['commit']}")
+              for n, fmt in ((1, "PoseTrack17-format"), (2, "PoseTrack18-format")) for boxes in ("detected boxes", "ground-truth boxes")
+              for what, key in (("single-frame baseline", "single-frame"), ("CDPose", "CDPose"))]]
+    data = TABLES / "benchmarks" / "benchmark_data.csv"
+    if data.exists():                # the data pipeline per CPU core (93_benchmark_data)
+        d, dlab = pd.read_csv(data).set_index("frames"), _label(data)
+        for name in d.index[d.index.str.startswith("1920x1080, photographic")]:
+            r = d.loc[name]
+            rows.append((f"Data pipeline, {name} ({r['persons per labelled frame']:.1f} persons per labelled frame): clips/s per CPU core",
+                         f"{r['clips/s per core, frames']:.1f} (each person alone: {r['clips/s per core, shuffled']:.1f}); "
+                         f"{r['decode per frame (ms)']:.1f} ms to decode a frame", f"{dlab['machine'].split(' (')[0]}, one core, commit {dlab['commit']}"))
     for name, measure in (("ViT-B", "training, vit_base 256x192, T=2"), ("HRNet-W48", "training, hrnet_w48 256x192, T=2")):
         g = gpu.loc[measure]
         rows.append((f"GPU check: a paper-size {name} training step (batch 32, bf16)",
