@@ -20,10 +20,10 @@ from .fusion import FusionConfig
 from .backbone import CheckpointError
 
 # %% auto #0
-__all__ = ['ISA_FLAGS', 'RUN_PATH_FIELDS', 'LOCK_FILE', 'float_path', 'processor', 'onednn_isa', 'git_commit', 'data_fingerprint',
-           'save_atomic', 'load_checkpoint', 'config_differences', 'model_config_from', 'load_trained',
-           'run_provenance', 'file_identity', 'run_fingerprint', 'installed_packages', 'lock_pins', 'find_lock',
-           'environment_record']
+__all__ = ['ISA_FLAGS', 'LEGACY_OPTIONS', 'RUN_PATH_FIELDS', 'LOCK_FILE', 'float_path', 'processor', 'onednn_isa', 'git_commit',
+           'data_fingerprint', 'save_atomic', 'load_checkpoint', 'config_differences', 'model_config_from',
+           'load_trained', 'run_provenance', 'file_identity', 'run_fingerprint', 'installed_packages', 'lock_pins',
+           'find_lock', 'environment_record']
 
 # %% ../nbs/09b_checkpoints.ipynb #cb50627e
 def float_path() -> dict:
@@ -116,10 +116,14 @@ def load_checkpoint(path: str | Path) -> dict:
                               f"{sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__})")
     return ck
 
+# options added later whose behaviour before them was not None: a configuration without the option ran with this value
+LEGACY_OPTIONS = {"batch_order": "shuffled"}
+
 def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
     """Where two configurations (`config_dict`) differ, as 'key: checkpoint A vs now B' lines. An option missing from
-    `a` counts as None (or, for a mapping such as `loss.terms`, as empty), so a run made before the option existed is
-    the same configuration."""
+    `a` counts as None (or, for a mapping such as `loss.terms`, as empty; for one of `LEGACY_OPTIONS`, as what ran
+    before it existed), so a run made before the option existed is the same configuration."""
+    if not prefix and isinstance(a, dict): a = {**LEGACY_OPTIONS, **a}
     if (isinstance(a, dict) or isinstance(b, dict)) and (a is None or b is None): a, b = a or {}, b or {}
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for k in sorted(set(a) | set(b)) for d in config_differences(a.get(k), b.get(k), f"{prefix}{k}.")]
@@ -221,8 +225,9 @@ def _no_none(d):
 def run_fingerprint(config: dict, data_fingerprint: str, planned: dict | None = None) -> str:
     """A run's identity (16 hex digits): its configuration (`config_dict`, options at None left out, so an option added
     later at None changes nothing), its data (`data_fingerprint`) and what its input files hold (`file_identity`). Not
-    its folder, device or number of processes: a run trained by hand under `torchrun` is the run a table asks for."""
-    cfg = _no_none({k: v for k, v in config.items() if k not in RUN_PATH_FIELDS})
+    its folder, device or number of processes: a run trained by hand under `torchrun` is the run a table asks for. An
+    option at its `LEGACY_OPTIONS` value is left out too: such a run is one made before the option existed."""
+    cfg = _no_none({k: v for k, v in config.items() if k not in RUN_PATH_FIELDS and LEGACY_OPTIONS.get(k, ...) != v})
     ins = {k: file_identity(config.get(k) or "", planned) for k in RUN_PATH_FIELDS}
     blob = json.dumps({"config": cfg, "inputs": ins, "data": data_fingerprint}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -86,7 +86,7 @@ def sensor_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.
     so that its JPEG carries a photograph's detail and decodes as slowly (`93_benchmark_data`)."""
     if sigma <= 0: return img
     n = rng.normal(0, sigma, img.shape[:2] + (1,)) + rng.normal(0, sigma / 2, img.shape)
-    return np.clip(img + n, 0, 255).astype(np.uint8)
+    return np.clip(np.rint(img + n), 0, 255).astype(np.uint8)
 
 def _write_video(args) -> tuple[str, str, int]:
     seed, split, number, cfg, out = args

@@ -46,3 +46,14 @@ def test_to_tensor_equals_the_normalisation_formula_bit_for_bit():
         ref = torch.from_numpy(((crop.astype(np.float32) / 255 - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1).copy())
         out = to_tensor(crop)
         assert torch.equal(out, ref) and out.is_contiguous()
+
+def test_a_run_from_before_batch_order_is_the_shuffled_order():
+    "Runs made before `batch_order` existed were shuffled person by person: they resume, and are reused, as such."
+    from cdpose.checkpoints import config_differences, run_fingerprint
+    from cdpose.profiles import config_dict, profile
+    now = config_dict(profile("tiny", ["batch_order=shuffled"]))
+    before = {k: v for k, v in now.items() if k != "batch_order"}
+    assert config_differences(before, now) == [] and run_fingerprint(before, "d") == run_fingerprint(now, "d")
+    frames = config_dict(profile("tiny"))
+    assert config_differences(before, frames) == ["batch_order: checkpoint 'shuffled' vs now 'frames'"]
+    assert run_fingerprint(before, "d") != run_fingerprint(frames, "d")

@@ -16,19 +16,19 @@ from cdpose.clips import PoseTrackClips, epoch_order
 from cdpose.inference import Predictor, annotated_boxes
 from cdpose.model import CDPose, cdpose_loss
 from cdpose.scene import SynthConfig
-from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_video
+from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_complete, synth_video
 from cdpose.profiles import profile
 from cdpose.step_cost import step_breakdown
 
 # dense bf16 tensor-core peaks (TFLOP/s) from the vendors' data sheets, by the name torch.cuda reports; MFU is measured
 # model FLOPs per second over this (no peak: no MFU)
-PEAK_BF16_TFLOPS = {"H200": 989.4, "H100 80GB HBM3": 989.4, "H100 SXM": 989.4, "H100 PCIe": 756.0, "H100 NVL": 835.0,
-                    "A100": 312.0, "L40S": 362.0}
+PEAK_BF16_TFLOPS = {"H200": 989.4, "H200 NVL": 835.0, "H100 80GB HBM3": 989.4, "H100 SXM": 989.4, "H100 PCIe": 756.0,
+                    "H100 NVL": 835.0, "A100": 312.0, "L40S": 362.0}
 
 def peak_flops(device_name: str) -> float | None:
-    "The card's dense bf16 peak in FLOP/s (`PEAK_BF16_TFLOPS`), or None for a card (or CPU) not listed."
-    hit = [v for k, v in PEAK_BF16_TFLOPS.items() if k in device_name]
-    return max(hit) * 1e12 if hit else None
+    "The card's dense bf16 peak in FLOP/s (`PEAK_BF16_TFLOPS`, the longest name it contains), or None if none is listed."
+    hit = sorted((k for k in PEAK_BF16_TFLOPS if k in device_name), key=len)
+    return PEAK_BF16_TFLOPS[hit[-1]] * 1e12 if hit else None
 
 def step_flops(model, batch: dict, cfg) -> float:
     """FLOPs of one training step's forward, Eq. 11 + L_t and backward on `batch`, counted by torch's FlopCounterMode (the
@@ -50,7 +50,7 @@ def paper_config(backbone: str, toy: bool):
 
 def data_root(work: Path) -> Path:
     root = work / "synth"
-    if not (root / "annotations").is_dir(): generate_synthposetrack(root, seed=0, config=TINY_SYNTH, progress=False)
+    if not synth_complete(root): generate_synthposetrack(root, seed=0, config=TINY_SYNTH, progress=False)
     return root
 
 def train(args):
@@ -120,19 +120,20 @@ def loader(args):
     device = torch.device("cuda" if cuda else "cpu")
     cfg = paper_config("vit_base", args.toy)
     work, n = Path(args.work), 8 if args.toy else 24
-    root = work / "photographic"
-    if not (root / "annotations").is_dir():
+    root = work / f"photographic_{'toy' if args.toy else '1920x1080'}"
+    if not synth_complete(root):
         generate_synthposetrack(root, seed=0, workers=os.cpu_count() or 1, progress=False, config=SynthConfig(
             train_videos=2 if args.toy else 8, val_videos=0, min_frames=n, max_frames=n, dense_labelled=n,
             image_size=(240, 135) if args.toy else (1920, 1080), sensor_noise=6.0, jpeg_quality=92, min_people=7, max_people=10))
     ds = PoseTrackClips(load_posetrack(root, "train", progress=False).videos, cfg.clip, train=True, seed=0)
     idx = [i for e in range(100) for i in epoch_order(ds.samples, args.batch, 0, e)]
     plan = [idx[k:k + args.batch] for k in range(0, len(idx) - args.batch + 1, args.batch)]
+    assert len(plan) > args.warmup, f"{len(plan)} batches: fewer than the warm-up steps"
     dl = torch.utils.data.DataLoader(ds, batch_sampler=plan, num_workers=args.workers, pin_memory=cuda)
     model = CDPose(cfg.model).to(device); opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     steps, clips, waited, t = 0, 0, 0.0, time.perf_counter()
     for batch in dl:
-        if steps == args.warmup: clips, waited, t0 = 0, 0.0, time.perf_counter()   # timed from here
+        if steps == args.warmup: clips, waited, t0 = 0, 0.0, t     # timed from the end of the last warm-up step
         waited += time.perf_counter() - t
         batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda or args.toy):
@@ -145,7 +146,8 @@ def loader(args):
     fixed = json.loads((work / "train_vit_base.json").read_text()) if (work / "train_vit_base.json").exists() else None
     fixed_rate = fixed["clips/s"] / fixed["processes"] if fixed else None
     (work / "loader.json").write_text(json.dumps({
-        "measure": "training from JPEG frames on disk, vit_base 256x192, T=2 (one process)", "workers": args.workers,
+        "measure": f"training from JPEG frames on disk, {cfg.model.backbone} {'x'.join(map(str, cfg.model.input_size))}, "
+                   f"T={cfg.clip.T} (one process)", "workers": args.workers,
         "cores": os.cpu_count(), "batch": args.batch, "timed (s)": round(wall, 1), "steps timed": steps - args.warmup,
         "clips/s": round(clips / wall, 1), "waiting for data (%)": round(100 * waited / wall, 1),
         "fixed-batch clips/s": fixed_rate, "end to end / fixed batch (%)": round(100 * clips / wall / fixed_rate, 1) if fixed_rate else None}))

@@ -19,7 +19,8 @@ def _label(path: Path) -> dict:
 def smoke_row(table: str, method: str, boxes: str) -> str:
     "A row of ours in a committed table (Tables 1-3), on `boxes` ('detected boxes' or 'ground-truth boxes'): mean mAP (per seed)."
     t = pd.read_csv(TABLES / f"{table}.csv").set_index("method")
-    r = next(r for m, r in t.iterrows() if m.startswith("ours") and method in m and boxes in m)
+    r = next((r for m, r in t.iterrows() if m.startswith("ours") and method in m and boxes in m), None)
+    if r is None: sys.exit(f"paper_tables/{table}.csv: no row of ours for {method} on {boxes}: regenerate the tables")
     return f"{r['Mean']:.2f} ({r['Mean per seed']})"
 
 def results() -> str:
@@ -42,7 +43,7 @@ def results() -> str:
         for name in d.index[d.index.str.startswith("1920x1080, photographic")]:
             r = d.loc[name]
             rows.append((f"Data pipeline, {name} ({r['persons per labelled frame']:.1f} persons per labelled frame): clips/s per CPU core",
-                         f"{r['clips/s per core, frames']:.1f} (each person alone: {r['clips/s per core, shuffled']:.1f}); "
+                         f"{r['clips/s per core, frames']:.1f} (each clip alone: {r['clips/s per core, each clip alone']:.1f}); "
                          f"{r['decode per frame (ms)']:.1f} ms to decode a frame", f"{dlab['machine'].split(' (')[0]}, one core, commit {dlab['commit']}"))
     for name, measure in (("ViT-B", "training, vit_base 256x192, T=2"), ("HRNet-W48", "training, hrnet_w48 256x192, T=2")):
         g = gpu.loc[measure]
