@@ -123,7 +123,7 @@ def config_differences(a: dict, b: dict, prefix: str = "") -> list[str]:
     """Where two configurations (`config_dict`) differ, as 'key: checkpoint A vs now B' lines. An option missing from
     `a` counts as None (or, for a mapping such as `loss.terms`, as empty; for one of `LEGACY_OPTIONS`, as what ran
     before it existed), so a run made before the option existed is the same configuration."""
-    if not prefix and isinstance(a, dict): a = {**LEGACY_OPTIONS, **a}
+    if not prefix and isinstance(a, dict) and isinstance(b, dict): a = {**{k: v for k, v in LEGACY_OPTIONS.items() if k in b}, **a}
     if (isinstance(a, dict) or isinstance(b, dict)) and (a is None or b is None): a, b = a or {}, b or {}
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for k in sorted(set(a) | set(b)) for d in config_differences(a.get(k), b.get(k), f"{prefix}{k}.")]
