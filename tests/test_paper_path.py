@@ -119,6 +119,8 @@ def test_rehearsal_of_the_paper_path(tmp_path):
     assert (out / "figure3.png").stat().st_size > 10000
     for name in ("table5", "table6"):
         assert "detected boxes (detections_pt17_val.json), final checkpoint, flip test on" in (out / f"{name}.md").read_text()
+    t1 = (out / "table1.md").read_text()          # the rehearsal's Tables 1-3: detected boxes only, and they say so
+    assert "CDPose (full), detected boxes" in t1 and "rows on ground-truth boxes are left out" in t1
     data = json.loads((runs / "paper_seed0" / "data.json").read_text())
     assert set(data["releases"]) == {"17", "18", "21"} and data["settings_file"] == str(site / "settings.ini")
     for v in ("17", "18", "21"):
