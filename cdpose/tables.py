@@ -158,6 +158,14 @@ def kernel_manager_class():
         def cleanup_resources(self, restart: bool = False):
             super().cleanup_resources(restart=restart)
             if not restart: shutil.rmtree(self._sockets, ignore_errors=True)  # the socket folder goes with the kernel
+        def shutdown_kernel(self, now: bool = False, restart: bool = False):
+            # jupyter_client interrupts (SIGINT) a kernel before asking it to shut down; a finished notebook's kernel
+            # may then be inside a message handler and print "KeyboardInterrupt caught in kernel" to our terminal
+            self._closing = True
+            try: return super().shutdown_kernel(now=now, restart=restart)
+            finally: self._closing = False
+        async def _async_interrupt_kernel(self):
+            if not getattr(self, "_closing", False): await super()._async_interrupt_kernel()
     return IPCKernelManager
 
 @contextlib.contextmanager

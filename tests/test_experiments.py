@@ -105,3 +105,21 @@ def test_every_experiment_has_the_papermill_parameters():
         assert len(cells) == 1, f"{p.name}: needs exactly one cell tagged 'parameters'"
         for name in ("profile", "data_root", "detections", "device", "seed", "out_dir"):
             assert f"{name} =" in cells[0].source, f"{p.name}: parameter {name} missing"
+
+def test_a_finished_notebooks_kernel_is_shut_down_without_sigint():
+    # jupyter_client sends SIGINT before its shutdown request; a kernel inside a message handler then printed
+    # "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." into `cdpose tables`' terminal (CI, stop 37)
+    from cdpose.tables import kernel_manager_class
+    km = kernel_manager_class()(kernel_name="python3")
+    sent, signal_kernel = [], km._async_signal_kernel
+    async def spy(signum):
+        sent.append(signum); await signal_kernel(signum)
+    km._async_signal_kernel = spy
+    km.start_kernel(); kc = km.client(); kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        km.interrupt_kernel()                           # an interrupt asked for (a cell's timeout) still goes through
+        assert len(sent) == 1
+    finally:
+        kc.stop_channels(); km.shutdown_kernel()
+    assert len(sent) == 1 and not km.is_alive()
