@@ -320,6 +320,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'cdpose.model.ablation': ('model.html#ablation', 'cdpose/model.py'),
                               'cdpose.model.attention_kernel': ('model.html#attention_kernel', 'cdpose/model.py'),
                               'cdpose.model.cdpose_loss': ('model.html#cdpose_loss', 'cdpose/model.py'),
+                              'cdpose.model.compile_parts': ('model.html#compile_parts', 'cdpose/model.py'),
                               'cdpose.model.continuity_term': ('model.html#continuity_term', 'cdpose/model.py'),
                               'cdpose.model.count_params': ('model.html#count_params', 'cdpose/model.py'),
                               'cdpose.model.fused_heatmap_term': ('model.html#fused_heatmap_term', 'cdpose/model.py'),

@@ -22,10 +22,11 @@ from .trajectory import tpdi_loss
 from .fusion import FusionConfig, HeatmapFusion, align_to_keyframe
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'ATTENTION_KERNELS', 'LOSS_TERMS', 'PAPER_TERMS', 'ModelConfig', 'LossConfig', 'AblationRow', 'ablation',
-           'CDPose', 'attention_kernel', 'NonFiniteLossError', 'heatmap_mse', 'LossInputs', 'LossTerm',
-           'register_loss_term', 'loss_weights', 'heatmap_term', 'fused_heatmap_term', 'continuity_term',
-           'spatial_term', 'trajectory_term', 'cdpose_loss', 'count_params', 'model_complexity']
+__all__ = ['ABLATIONS', 'ATTENTION_KERNELS', 'COMPILE_MODES', 'LOSS_TERMS', 'PAPER_TERMS', 'ModelConfig', 'LossConfig',
+           'AblationRow', 'ablation', 'CDPose', 'attention_kernel', 'compile_parts', 'NonFiniteLossError',
+           'heatmap_mse', 'LossInputs', 'LossTerm', 'register_loss_term', 'loss_weights', 'heatmap_term',
+           'fused_heatmap_term', 'continuity_term', 'spatial_term', 'trajectory_term', 'cdpose_loss', 'count_params',
+           'model_complexity']
 
 # %% ../nbs/07_model.ipynb #d1516502
 @dataclass
@@ -172,6 +173,17 @@ def attention_kernel(name: str | None = None) -> contextlib.AbstractContextManag
     if name != "math":
         raise ValueError(f"attention kernel {name!r}: expected None or one of {', '.join(ATTENTION_KERNELS)}")
     return sdpa_kernel([SDPBackend.MATH])
+
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")   # torch.compile's
+
+def compile_parts(model: "CDPose", mode: str = "default", backend: str = "inductor") -> "CDPose":
+    """`model` with its parts (backbone, semantic space or head, fusion) compiled in place by torch.compile in `mode`:
+    every call of a part, L_s's pass on the moved keyframe too, runs compiled, and the state_dict keys are unchanged.
+    The loss terms stay eager. `backend="eager"` traces the same graphs without generating code (a quick test)."""
+    if mode not in COMPILE_MODES: raise ValueError(f"compile mode {mode!r}: expected one of {', '.join(COMPILE_MODES)}")
+    for part in (model.backbone, model.space, model.head, model.fusion):
+        if part is not None: part.compile(backend=backend, **({"mode": mode} if backend == "inductor" else {}))
+    return model
 
 # %% ../nbs/07_model.ipynb #53c27fd7
 class NonFiniteLossError(FloatingPointError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from .clips import ClipConfig, BATCH_ORDERS
 from .semantic import SemanticConfig
 from .fusion import FusionConfig
-from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, loss_weights
+from .model import ModelConfig, LossConfig, ATTENTION_KERNELS, COMPILE_MODES, loss_weights
 from .trajectory import LT_FORMS
 from .backbone import backbone_recipe
 from .settings import Settings, SiteData, SettingsError, setting_path
@@ -77,6 +77,9 @@ class TrainConfig:
     # the attention kernel of training and validation (`cdpose.model.attention_kernel`):
     # None torch's choice; "math" (smoke)
     attention_kernel: str | None = None
+    # torch.compile the model's parts for training and validation, in this mode (`cdpose.model.compile_parts`); None:
+    # eager. Rounding differs from eager's; a GPU's lever (tools/gpu_bench.py measures it), slow to compile on a CPU
+    compile: str | None = None
 
 # %% ../nbs/09a_profiles.ipynb #9a0a1b01
 def _smoke_model(ins=(128, 96), depth=6) -> ModelConfig:
@@ -210,7 +213,7 @@ _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen m
 _UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor", "joint_threshold",
          "oks_nms"}
 _CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS,
-            "batch_order": BATCH_ORDERS}
+            "batch_order": BATCH_ORDERS, "compile": COMPILE_MODES}
 
 def _range_error(name: str, value) -> str | None:
     """What is wrong with numeric (or tuple) field `name` = `value`, or None: every number is >= 0 unless a rule above

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from .data import DataError, write_json_atomic
 from .dataset import load_posetrack, load_detections
 from .clips import PoseTrackClips, epoch_order
-from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError, attention_kernel
+from .model import CDPose, LossConfig, cdpose_loss, NonFiniteLossError, attention_kernel, compile_parts
 from .semantic import random_similarity
 from .backbone import import_pose_checkpoint, CheckpointError, backbone_recipe
 from .settings import load_settings, resolve_dataset, resolve_device
@@ -126,6 +126,7 @@ class _TrainerModels:               # each stage's model, and where its weights 
         if stage == 2 and checkpoint is None and init is not None:   # stage 1's backbone, and its head or semantic
             self._load_stage1(model, init)                           # space where the model has one
         if checkpoint is not None: model.load_state_dict(checkpoint["model"])
+        if self.cfg.compile: compile_parts(model, self.cfg.compile)
         if self.world > 1:
             if self.device.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -210,7 +211,7 @@ class _TrainerSteps:                # a stage's loss, optimizer and schedule, an
                        terms=dict(loss.terms) if keep else {})
     def _optimizer(self, stage: int, core: CDPose):
         stage_cfg = self.cfg.stage1 if stage == 1 else self.cfg.stage2
-        opt = torch.optim.AdamW(_param_groups(core, stage_cfg), lr=stage_cfg.lr)
+        opt = torch.optim.AdamW(_param_groups(core, stage_cfg), lr=stage_cfg.lr, fused=self.device.type == "cuda")
         epoch_steps = self.steps_per_epoch(stage)
         if epoch_steps == 0:
             raise DataError(self.data, "train", f"too few training samples for a batch of {stage_cfg.batch_size}")

@@ -153,6 +153,12 @@ def test_gpu_check_runs_at_toy_size_on_cpu(tmp_path):
     for part in ("backbone", "L_s (second pass", "L_t (top-8)", "L_t (top-64)", "L_t (exact)", "fusion", "whole step without L_t"):
         assert part in bd, part
     assert "GFLOP per clip (step)" in md and "MFU (%)" in md          # issue 31: MFU's FLOPs, counted (no peak on a CPU)
+    import pandas as pd                                              # ... and ViT's step again with its parts compiled
+    rows = pd.read_csv(bench / "benchmark_gpu.csv")
+    vit = rows[rows.measure.str.contains("vit_tiny")].set_index("compile")
+    compiled = "default (dynamo, no code generated)"
+    assert sorted(vit.index) == [compiled, "off"] and vit.loc[compiled, "clips/s"] > 0
+    assert vit.loc[compiled, "GFLOP per clip (step)"] == vit.loc["off", "GFLOP per clip (step)"]   # counted once, eager
     feed = (bench / "benchmark_gpu_loader.csv").read_text()
     assert "training from JPEG frames on disk" in feed and "end to end / fixed batch (%)" in feed
     assert json.loads((bench / "manifest_gpu_check.json").read_text())["tables"] == [

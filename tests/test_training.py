@@ -106,3 +106,20 @@ def test_a_gpu_named_without_an_index_gets_this_process_gpu(monkeypatch, tmp_pat
     monkeypatch.setattr(torch.cuda, "set_device", seen.append)
     t = Trainer(profile("tiny"), tmp_path / "no-data", tmp_path / "run", "cuda", progress=False)
     assert t.device == torch.device("cuda", 0) and seen == [torch.device("cuda", 0)]
+
+def test_compile_option_compiles_the_parts_and_keeps_the_checkpoint_keys(tiny_synth, tmp_path, monkeypatch):
+    # TrainConfig.compile (issue 31): the Trainer compiles the model's parts in place, its checkpoints load into an eager
+    # model; dynamo traces them here without generating code (inductor takes minutes on a CPU; the GPU check times it)
+    import cdpose.training
+    from cdpose.model import CDPose, compile_parts
+    from cdpose.profiles import profile
+    from cdpose.checkpoints import load_trained
+    modes = []
+    def traced(model, mode):
+        modes.append(mode); return compile_parts(model, mode, backend="eager")
+    monkeypatch.setattr(cdpose.training, "compile_parts", traced)
+    cfg = profile("tiny", ["stage1.epochs=1", "stage2.epochs=1", "compile=default"])
+    cdpose.training.Trainer(cfg, tiny_synth / "pt18", tmp_path, "cpu", progress=False).run()
+    assert modes == ["default", "default"]                                        # stage 1, stage 2
+    model, _ = load_trained(tmp_path / "checkpoints" / "final.pt", "cpu")          # the keys of an eager CDPose
+    assert isinstance(model, CDPose) and not any("_orig_mod" in k for k in model.state_dict())

@@ -14,7 +14,7 @@ import torch.distributed as dist
 from cdpose.dataset import load_posetrack
 from cdpose.clips import PoseTrackClips, epoch_order
 from cdpose.inference import Predictor, annotated_boxes
-from cdpose.model import CDPose, cdpose_loss
+from cdpose.model import CDPose, cdpose_loss, compile_parts
 from cdpose.scene import SynthConfig
 from cdpose.synthetic import TINY_SYNTH, generate_synthposetrack, synth_complete, synth_video
 from cdpose.profiles import profile
@@ -68,11 +68,16 @@ def train(args):
     batch = torch.utils.data.default_collate([ds[(rank * per_rank + i) % len(ds)] for i in range(per_rank)])
     batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
     model = CDPose(cfg.model).to(device)
+    one = {k: v[:1] if torch.is_tensor(v) else v for k, v in batch.items()}
+    flops_clip = step_flops(model, one, cfg)                    # counted eager: the same model FLOPs for every row
+    # the parts compiled in place (TrainConfig.compile); at toy size traced by dynamo without code generation (inductor
+    # takes minutes on a CPU)
+    if args.compile: compile_parts(model, args.compile, backend="eager" if args.toy else "inductor")
     sync_bn = cuda and world > 1 and any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     if sync_bn: model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None) if world > 1 else model
-    opt = torch.optim.AdamW(ddp.parameters(), lr=1e-4)
-    times = []
+    opt = torch.optim.AdamW(ddp.parameters(), lr=1e-4, fused=cuda)     # as the Trainer: fused on a GPU
+    times, t_first = [], time.perf_counter()
     for step in range(args.warmup + args.steps):
         if cuda: torch.cuda.synchronize()
         t = time.perf_counter()
@@ -81,18 +86,20 @@ def train(args):
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         if cuda: torch.cuda.synchronize()
         if step >= args.warmup: times.append(time.perf_counter() - t)
+        if step == 0: first_s = time.perf_counter() - t_first
     step_s = sorted(times)[len(times) // 2]
-    one = {k: v[:1] if torch.is_tensor(v) else v for k, v in batch.items()}
-    flops_clip = step_flops(model, one, cfg)
     peak = peak_flops(torch.cuda.get_device_name(device)) if cuda else None
     row = {"measure": f"training, {cfg.model.backbone} {'x'.join(map(str, cfg.model.input_size))}, T={cfg.clip.T}",
-           "processes": world, "global batch (clips)": per_rank * world, "bf16": cuda or args.toy, "SyncBatchNorm": sync_bn,
+           "compile": (args.compile + (" (dynamo, no code generated)" if args.toy else "")) if args.compile else "off",
+           "first step (s)": round(first_s, 1),
+           "AdamW": "fused" if cuda else "foreach", "processes": world, "global batch (clips)": per_rank * world, "bf16": cuda or args.toy, "SyncBatchNorm": sync_bn,
            "backend": dist.get_backend() if world > 1 else "none", "median step (s)": round(step_s, 4),
            "clips/s": round(per_rank * world / step_s, 2),
            "peak memory per GPU (GiB)": round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if cuda else None,
            "GFLOP per clip (step)": round(flops_clip / 1e9, 1),
            "MFU (%)": round(100 * flops_clip * per_rank * world / step_s / (world * peak), 1) if peak else None}
-    if rank == 0: (work / f"train_{args.backbone}.json").write_text(json.dumps(row))
+    name = args.backbone + (f"_compile_{args.compile}" if args.compile else "")
+    if rank == 0: (work / f"train_{name}.json").write_text(json.dumps(row))
     if world > 1: dist.destroy_process_group()
 
 def breakdown(args):
@@ -187,8 +194,10 @@ def table(args):
                     notes="Median of the timed steps after warm-up; one fixed batch per process (no data loading), forward, Eq. 11 + L_t, "
                           "backward and AdamW. bf16 autocast. MFU: the step's FLOPs per clip (forward, loss and backward of one clip, "
                           "counted once by torch's FlopCounterMode, the counter of `cdpose params`) times clips/s, over the card's dense "
-                          "bf16 peak (tools/gpu_bench.py PEAK_BF16_TFLOPS; none on a CPU). What ran, per row: " + "; ".join(
-                              f"{r['measure'].split(',')[1].split()[0]}: {r['processes']} process(es), backend {r['backend']}, "
+                          "bf16 peak (tools/gpu_bench.py PEAK_BF16_TFLOPS; none on a CPU). compile: torch.compile of the model's "
+                          "parts in that mode (`cdpose.model.compile_parts`; the loss terms eager); first step: its wall time, "
+                          "compilation included. What ran, per row: " + "; ".join(
+                              f"{r['measure'].split(',')[1].split()[0]}{'' if r.get('compile', 'off') == 'off' else ' compiled'}: {r['processes']} process(es), backend {r['backend']}, "
                               f"SyncBatchNorm {'on' if r['SyncBatchNorm'] else 'off'}" for r in train_rows) + ".")
         if bd: write_table(pd.DataFrame(bd["rows"]), "benchmark_gpu_breakdown", out, "GPU check: where a paper-size training step's time goes",
                     label, notes=f"ViT-B 256x192, T=2, one process, batch {bd['batch']} clips, bf16 autocast, untrained weights. Each part is "
@@ -214,6 +223,7 @@ if __name__ == "__main__":
     p.add_argument("--steps", type=int, default=10); p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--frames", type=int, default=60)
     p.add_argument("--toy", action="store_true")
+    p.add_argument("--compile", default="", help="train: torch.compile mode of the model's parts (default: eager)")
     p.add_argument("--work", default="runs/gpu_check"); p.add_argument("--out", default="paper_tables", help="tables folder: the tables go to its benchmarks/")
     a = p.parse_args()
     {"train": train, "breakdown": breakdown, "loader": loader, "infer": infer, "table": table}[a.job](a)
