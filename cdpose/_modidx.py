@@ -83,6 +83,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'cdpose.clips.PoseTrackClips.__init__': ('clips.html#posetrackclips.__init__', 'cdpose/clips.py'),
                               'cdpose.clips._ClipDraws': ('clips.html#_clipdraws', 'cdpose/clips.py'),
                               'cdpose.clips._ClipDraws._augmentation': ('clips.html#_clipdraws._augmentation', 'cdpose/clips.py'),
+                              'cdpose.clips._ClipDraws._box_shift': ('clips.html#_clipdraws._box_shift', 'cdpose/clips.py'),
                               'cdpose.clips._ClipDraws._image': ('clips.html#_clipdraws._image', 'cdpose/clips.py'),
                               'cdpose.clips._ClipDraws._ls_transform': ('clips.html#_clipdraws._ls_transform', 'cdpose/clips.py'),
                               'cdpose.clips._ClipDraws._person_in': ('clips.html#_clipdraws._person_in', 'cdpose/clips.py'),

@@ -91,6 +91,9 @@ class ClipConfig:
     rotation: float = 45.0                       # degrees, drawn in [-r, r] ...
     rotation_prob: float = 0.6                   # ... with this probability
     min_keypoints: int = 1                       # training persons need this many labelled joints
+    # training crops moved by up to this fraction of the enlarged box, per axis (mmpose 1.x's RandomBBoxTransform
+    # shifts by 0.16); None: centred on the box, as SimpleBaseline, HRNet and the paper (research/detections)
+    box_shift: float | None = None
 
 _MEAN, _STD = torch.from_numpy(IMAGENET_MEAN)[:, None, None], torch.from_numpy(IMAGENET_STD)[:, None, None]
 
@@ -199,6 +202,11 @@ class _ClipDraws:
             if len(joints) >= 2: half = joints
         return scale, rot, flip, half
 
+    def _box_shift(self, i: int) -> np.ndarray:
+        "The move (x, y) of sample `i`'s crop in units of its box, from a stream of its own (the others' are unchanged)."
+        if not (self.train and self.cfg.box_shift): return np.zeros(2)
+        return np.random.default_rng([self.seed, self.epoch, i, 1]).uniform(-self.cfg.box_shift, self.cfg.box_shift, 2)
+
     def _ls_transform(self, i: int) -> torch.Tensor:
         """L_s's random transform for sample `i` of this epoch, from `ls_sampler` and the sample's own generator (so
         any sharding agrees)."""
@@ -247,11 +255,11 @@ class PoseTrackClips(_ClipSamples, _ClipDraws, torch.utils.data.Dataset):
             hb = box_from_keypoints(key.keypoints[half], pad=0.0)
             hc, hsize = box_center_size(hb, aspect, 1.5)
             rel_c, rel_s = (hc - kc) / ksize, min(hsize[0] / ksize[0], 1.0)
-        images, kps_out, Ms = [], [], []
+        images, kps_out, Ms, shift = [], [], [], self._box_shift(i) * ksize
         for t in idx:
             fr = v.frames[t]
             p = self._person_in(fr, s) if fr.is_labeled else None
-            center, size = kc, ksize
+            center, size = kc + shift, ksize
             if c.crop_mode == "track" and t != s.frame:
                 if p is not None and p.bbox is not None: center, size = box_center_size(p.bbox, aspect, c.box_enlarge)
             if half is not None: center, size = center + rel_c * size, size * rel_s

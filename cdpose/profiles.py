@@ -210,8 +210,8 @@ _AT_LEAST_1 = {"batch_size", "checkpoint_every", "log_every", "backbone_depth", 
                "num_joints", "dim", "heads", "latents", "latent_dim", "decoder_dim", "patch", "head_dim", "delta",
                "topk", "lt_levels", "input_size", "heatmap_size", "token_grid"}
 _POSITIVE = {"eval_every", "sigma", "box_enlarge"}    # (lr may be 0: a frozen model, as some tests train)
-_UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor", "joint_threshold",
-         "oks_nms"}
+_UNIT = {"min_lr_ratio", "flip_prob", "half_body_prob", "rotation_prob", "drop_path", "scale_factor", "box_shift",
+         "joint_threshold", "oks_nms"}
 _CHOICES = {"crop_mode": ("keyframe", "track"), "lt_form": LT_FORMS, "attention_kernel": ATTENTION_KERNELS,
             "batch_order": BATCH_ORDERS, "compile": COMPILE_MODES}
 

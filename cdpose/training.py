@@ -140,10 +140,10 @@ class _TrainerRecords:              # what a run leaves (written by rank 0 alone
     def _state(self, stage, model, opt, sched, epoch, batch, step, best, acc) -> dict:
         "What `last.pt` holds to resume at (`epoch`, `batch`): model, optimizer, scheduler, RNG states, logging window."
         core = model.module if hasattr(model, "module") else model
-        return {"stage": stage, "epoch": epoch, "batch": batch, "step": step, "best": best, "acc": dict(acc),
-                "model": core.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "rng": _rng_state(), "config": config_dict(self.cfg), "world_size": self.world,
-                "data_fingerprint": self.fingerprint}
+        return {"stage": stage, "epoch": epoch, "batch": batch, "step": step, "best": best,
+                "acc": {k: float(v) for k, v in acc.items()}, "model": core.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(), "rng": _rng_state(), "config": config_dict(self.cfg),
+                "world_size": self.world, "data_fingerprint": self.fingerprint}
     def _log(self, row: dict):
         if not self.main: return
         path = self.out / "metrics.csv"; new = not path.exists()
@@ -262,7 +262,7 @@ class _TrainerLoop:                 # one stage, from its start (or a checkpoint
                 terms = self._train_step(model, core, batch, opt, sched, loss_cfg, stage, step, amp)
                 step += 1; now = time.time()
                 t_wait += t_data - t_last
-                for k, v in terms.items(): acc[k] = acc.get(k, 0.0) + float(v.detach())
+                for k, v in terms.items(): acc[k] = acc.get(k, 0.0) + v.detach().double()   # no host sync
                 acc["_n"] = acc.get("_n", 0) + 1
                 if step % cfg.log_every == 0 or step == total:
                     lr = sched.get_last_lr()[0]
@@ -282,7 +282,7 @@ class _TrainerLoop:                 # one stage, from its start (or a checkpoint
         bar.close()
         return self._finish_stage(stage, core, total, best)
     def _log_window(self, acc, stage, epoch, step, lr, batch_size, now, t_wait) -> dict:
-        n = acc.pop("_n")
+        acc = {k: float(v) for k, v in acc.items()}; n = acc.pop("_n")     # one host sync per window
         if self.world > 1:       # log the loss of the global batch, not of this process's share
             keys = sorted(acc); v = torch.tensor([acc[k] for k in keys], dtype=torch.float64)
             dist.all_reduce(v); acc = {k: float(x) / self.world for k, x in zip(keys, v)}

@@ -57,3 +57,22 @@ def test_a_run_from_before_batch_order_is_the_shuffled_order():
     frames = config_dict(profile("tiny"))
     assert config_differences(before, frames) == ["batch_order: checkpoint 'shuffled' vs now 'frames'"]
     assert run_fingerprint(before, "d") != run_fingerprint(frames, "d")
+
+def test_box_shift_moves_the_training_crop_and_leaves_every_other_draw(tiny_synth):
+    "ClipConfig.box_shift (research/detections): the crop moves by at most that fraction of the enlarged box, per axis."
+    from dataclasses import replace
+    from cdpose.clips import box_center_size, invert_affine
+    videos = load_posetrack(tiny_synth / "pt18", "train", progress=False).videos
+    plain, moved = (PoseTrackClips(videos, replace(CFG, box_shift=f), train=True, seed=2) for f in (None, 0.1))
+    aspect, moves = CFG.input_size[1] / CFG.input_size[0], []
+    for i in range(0, len(plain), max(1, len(plain) // 12)):
+        a, b = plain[i], moved[i]
+        assert torch.equal(a["transform"][..., :2], b["transform"][..., :2]) and bool(a["flipped"]) == bool(b["flipped"])
+        centre = np.array([(CFG.input_size[1] - 1) / 2, (CFG.input_size[0] - 1) / 2, 1.0])   # the crop's centre, in the image
+        ca, cb = (invert_affine(x["transform"][CFG.T].double().numpy()) @ centre for x in (a, b))
+        _, size = box_center_size(plain.samples[i].bbox, aspect, CFG.box_enlarge)
+        moves.append(np.abs(cb - ca) / size)
+    moves = np.array(moves)
+    assert moves.max() <= 0.1 * 1.0001 and moves.max() > 0.02, moves.max()       # moved, and by no more than the shift
+    val = PoseTrackClips(videos, replace(CFG, box_shift=0.1), train=False)       # evaluation crops never move
+    assert torch.equal(val[0]["transform"], PoseTrackClips(videos, CFG, train=False)[0]["transform"])
