@@ -33,18 +33,22 @@ VARIANTS = {
     "the tables' file, no box threshold": ({}, dict(box_threshold=0.0)),
 }
 
-def evaluate(run: Path, seeds: list[int], work: Path, device: str) -> pd.DataFrame:
-    "mAP of each seed's full model and single-frame baseline under every variant."
+def evaluate(run: Path, seeds: list[int], work: Path, device: str, variants: list[str] | None = None,
+             models: dict | None = None) -> pd.DataFrame:
+    """mAP of each seed's full model and single-frame baseline (the run's, or `models`: seed -> {"full": checkpoint,
+    "baseline": checkpoint}) under every variant (or those named)."""
     trained, cfg = json.loads((run / "models.json").read_text()), profile("smoke")
     site = json.loads((run / "data.json").read_text())
     val = load_posetrack(site["releases"]["18"]["root"], "val", progress=False)
-    reps = {m["seed"]: m for m in trained["replicates"]["18"]}
+    reps = models or {m["seed"]: m for m in trained["replicates"]["18"]}
+    work.mkdir(parents=True, exist_ok=True)
     detection_seed = int(run.name.rsplit("_seed", 1)[1])      # `cdpose tables --seed S` writes runs/tables/<profile>_seedS
     again = write_synthetic_detections(val.videos, work / "again.json", detection_seed)
     if again.read_bytes() != Path(site["releases"]["18"]["detected_boxes"]).read_bytes():
         raise SystemExit(f"{again}: not the tables' detection file when drawn again; its parts would not be its own")
     rows = []
     for name, (kw, proto) in VARIANTS.items():
+        if variants is not None and name not in variants: continue
         dets = None
         if kw == {}: dets = load_detections(site["releases"]["18"]["detected_boxes"], val.videos)   # the tables' own
         elif kw is not None:  # its parts, drawn with the same seed (the file of seed 0's run is drawn with seed 0)
