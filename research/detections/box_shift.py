@@ -4,9 +4,10 @@ The smoke tables' models lose 13.56 mAP (full) and 9.79 (baseline) when their bo
 (tables/box_costs.md): their training crops are always centred on the box. This script retrains the tables' seed-S runs
 (stage 1, the single-frame baseline, then the full model from it) with one change, `clip.box_shift` (the training crop
 moved by up to that fraction of the enlarged box, per axis), and evaluates them as box_costs.py does.
-  python -m research.detections.box_shift train --runs runs/tables/smoke_seed0 --seed 0 --work W   (17 minutes a seed, one thread)
-  python -m research.detections.box_shift table --runs runs/tables/smoke_seed0 --work W
-Two seeds train side by side on this project's 2 cores (two `train` commands, one --seed each).
+  python -m research.detections.box_shift train --runs runs/tables/smoke_seed0 --seed 0 --shift F --work W   (15 minutes)
+  python -m research.detections.box_shift table --runs runs/tables/smoke_seed0 --work W   (tables/box_shift_F.md)
+Seeds 0 and 1 trained side by side on this project's 2 cores (two `train` commands, one --seed each, one thread each),
+for F = 0.1 (W = runs/box_shift) and F = 0.05 (W = runs/box_shift_0.05).
 """
 import argparse, json, time
 from dataclasses import replace
@@ -50,7 +51,8 @@ def table(a):
     t0 = time.time()
     ours = evaluate(runs, seeds, work / "boxes", "cpu", variants=BOXES, models=shifted)
     ours["s"] = ours["s"].round(1)
-    ours.to_csv(work / "box_shift_runs.csv", index=False); ours.to_csv(Path(a.out) / "box_shift_runs.csv", index=False)
+    name = f"box_shift_{shift:g}"
+    ours.to_csv(Path(a.out) / f"{name}_runs.csv", index=False)
     before = pd.read_csv(Path(a.out) / "box_costs_runs.csv")
     rows = []
     for model, label in (("full", "CDPose (full)"), ("baseline", "single-frame baseline")):
@@ -66,12 +68,12 @@ def table(a):
                       config=replace(profile("smoke"), clip=replace(profile("smoke").clip, box_shift=shift)))
     records = {str(p.parent.parent.name): json.loads((p.parent.parent / "manifest.json").read_text()).get("wall_time_s")
                for p in work.glob("*/checkpoints/*.pt") if (p.parent.parent / "manifest.json").exists()}
-    write_table(pd.DataFrame(rows), "box_shift", a.out, "Does a box-shift augmentation close the gap on detected boxes?", label,
+    write_table(pd.DataFrame(rows), name, a.out, "Does a box-shift augmentation close the gap on detected boxes?", label,
                 f"Stage 1 (the single-frame baseline) and the full model of each seed retrained as the tables trained them "
                 f"(their spec.json), with the training crop moved by up to {shift:g} of the enlarged box per axis; "
                 f"training wall times (s, one thread each, two seeds side by side): {records}. Evaluated as box_costs.md "
                 f"({time.time() - t0:.0f} s): the tables' models' columns are that table's evaluations of the same seeds. "
-                "Each evaluation: box_shift_runs.csv.")
+                f"Each evaluation: {name}_runs.csv.")
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
