@@ -203,7 +203,7 @@ class _ClipDraws:
         return scale, rot, flip, half
 
     def _box_shift(self, i: int) -> np.ndarray:
-        "The move (x, y) of sample `i`'s crop in units of its box, from a stream of its own (the others' are unchanged)."
+        "The move (x, y) of sample `i`'s crop in units of its enlarged box, from a random stream of its own."
         if not (self.train and self.cfg.box_shift): return np.zeros(2)
         return np.random.default_rng([self.seed, self.epoch, i, 1]).uniform(-self.cfg.box_shift, self.cfg.box_shift, 2)
 

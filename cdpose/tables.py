@@ -153,7 +153,7 @@ def kernel_manager_class():
     class IPCKernelManager(KernelManager):
         def __init__(self, **kw):
             super().__init__(**kw)
-            self._sockets = tempfile.mkdtemp(prefix="cdpose-kernel-")
+            self._sockets, self._closing = tempfile.mkdtemp(prefix="cdpose-kernel-"), False
             self.transport, self.ip = "ipc", os.path.join(self._sockets, "k")
         def cleanup_resources(self, restart: bool = False):
             super().cleanup_resources(restart=restart)
@@ -165,7 +165,7 @@ def kernel_manager_class():
             try: return super().shutdown_kernel(now=now, restart=restart)
             finally: self._closing = False
         async def _async_interrupt_kernel(self):
-            if not getattr(self, "_closing", False): await super()._async_interrupt_kernel()
+            if not self._closing: await super()._async_interrupt_kernel()
     return IPCKernelManager
 
 @contextlib.contextmanager

@@ -42,10 +42,12 @@ def evaluate(run: Path, seeds: list[int], work: Path, device: str, variants: lis
     val = load_posetrack(site["releases"]["18"]["root"], "val", progress=False)
     reps = models or {m["seed"]: m for m in trained["replicates"]["18"]}
     work.mkdir(parents=True, exist_ok=True)
-    detection_seed = int(run.name.rsplit("_seed", 1)[1])      # `cdpose tables --seed S` writes runs/tables/<profile>_seedS
+    detection_seed = int(run.name.rsplit("_seed", 1)[1])      # `cdpose tables --seed S` writes <profile>_seedS
     again = write_synthetic_detections(val.videos, work / "again.json", detection_seed)
     if again.read_bytes() != Path(site["releases"]["18"]["detected_boxes"]).read_bytes():
         raise SystemExit(f"{again}: not the tables' detection file when drawn again; its parts would not be its own")
+    nets = {(seed, model): load_trained(reps[seed][model], device)[0]      # each checkpoint loaded once
+            for seed in seeds for model in ("full", "baseline")}
     rows = []
     for name, (kw, proto) in VARIANTS.items():
         if variants is not None and name not in variants: continue
@@ -57,8 +59,7 @@ def evaluate(run: Path, seeds: list[int], work: Path, device: str, variants: lis
         for seed in seeds:
             for model in ("full", "baseline"):
                 t = time.time()
-                net = load_trained(reps[seed][model], device)[0]
-                s = evaluate_model(net, val.videos, cfg.clip, device, cfg.flip_test, dets,
+                s = evaluate_model(nets[seed, model], val.videos, cfg.clip, device, cfg.flip_test, dets,
                                    protocol=replace(cfg.protocol, **proto)).summary
                 rows.append({"boxes": name, "seed": seed, "model": model, "mAP": s["Mean"], "s": time.time() - t})
                 print(rows[-1], flush=True)
@@ -93,7 +94,8 @@ def main():
     work.rmdir()
     df.to_csv(Path(a.out) / "box_costs_runs.csv", index=False)
     cfg = profile("smoke")
-    label = run_label("smoke (the tables' trained models)", "SynthPoseTrack (synthetic; not PoseTrack), PoseTrack18-layout "
+    label = run_label("smoke (the tables' trained models)",
+                      "SynthPoseTrack (synthetic; not PoseTrack), PoseTrack18-layout "
                       "validation split", a.seeds.replace(",", ", "), a.device, config=cfg)
     write_table(table(df), "box_costs", a.out, "What the smoke tables' detected boxes cost, part by part", label,
                 f"Each model evaluated {len(df) // (2 * len(VARIANTS))} time(s) per variant "
