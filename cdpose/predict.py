@@ -5,6 +5,7 @@ on a split: what training validates with and what inference runs."""
 
 # %% ../nbs/09c_predict.ipynb #9c000003
 from __future__ import annotations
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .evaluation import PoseTrackAP, evaluate_pckh
 # %% auto #0
 __all__ = ['OKS_SIGMAS', 'flip_average', 'predict_heatmaps', 'flip_transforms', 'heatmaps_to_persons', 'DetectionProtocol',
            'rescore', 'pairwise_oks', 'oks_nms', 'frame_protocol', 'predict_samples', 'by_image', 'predict_dataset',
-           'gather_rows', 'evaluate_model', 'evaluate_predictions']
+           'gather_rows', 'evaluate_model', 'evaluate_predictions', 'evaluation_digest']
 
 # %% ../nbs/09c_predict.ipynb #ceb134ac
 def flip_average(heatmaps: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
@@ -186,3 +187,23 @@ def evaluate_predictions(videos, preds: dict[int, list[Person]]) -> "PoseTrackAP
                                  for f in v.frames], v.root, v.source, v.split, v.format)
             for name, v in gt.items()}
     return evaluate_pckh(gt, pred)
+
+# %% ../nbs/09c_predict.ipynb #9c0d0a03
+def evaluation_digest(videos, detections: dict | None = None) -> str:
+    """SHA-256 of all that `evaluate_model` reads from a split: per video in order, each frame's position, image bytes,
+    persons (keypoints, boxes, head boxes, track ids), ignore regions and detected boxes with their scores. Two splits
+    with one digest give a model the same predictions and mAP (same crops, flip and protocol), whatever their format."""
+    h = hashlib.sha256()
+    def add(*arrays):
+        for a in arrays: h.update(b"-" if a is None else np.ascontiguousarray(a, np.float64).tobytes())
+    for v in videos:
+        h.update(f"video {len(v.frames)}".encode())
+        for i, f in enumerate(v.frames):
+            h.update(f"frame {f.index} {f.is_labeled} {len(f.persons)} {len(f.ignore_regions)}".encode())
+            h.update(hashlib.sha256(v.image_path(i).read_bytes()).digest())
+            for p in f.persons: h.update(f"person {p.track_id}".encode()); add(p.keypoints, p.bbox, p.head_box)
+            add(*f.ignore_regions)
+            dets = None if detections is None else detections.get(f.image_id, [])
+            h.update(b"gt boxes" if dets is None else f"{len(dets)} boxes".encode())
+            for d in dets or []: add(d.bbox, [d.score])
+    return h.hexdigest()

@@ -98,7 +98,7 @@ PROFILES: dict[str, TrainConfig] = {
                          clip=ClipConfig(input_size=(128, 96), heatmap_size=(32, 24), T=2, rotation=15.0,
                                          scale_factor=0.15, half_body_prob=0.0),
                          stage1=StageConfig(epochs=20, lr=2e-3, batch_size=32, warmup_steps=50, weight_decay=0.05),
-                         stage2=StageConfig(epochs=2, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05,
+                         stage2=StageConfig(epochs=1, lr=2e-3, batch_size=16, warmup_steps=20, weight_decay=0.05,
                                             backbone_lr_mult=0.25),
                          eval_every=2, checkpoint_every=200, log_every=20, num_workers=0, cache_images=True,
                          flip_test=False,

@@ -296,8 +296,7 @@ class _TrainerLoop:                 # one stage, from its start (or a checkpoint
 class _TrainerEval:                 # validation during stage 2, and what each stage leaves at its end
     def _validate(self, core, stage, epoch, step, best, opt, sched, resume_at) -> dict:
         "Validate (each rank its share; rank 0 the mAP) and log; keep `best.pt` when the mAP improves. The best so far."
-        rng = _rng_state()       # validation must not disturb the training random streams; every rank predicts a share
-        cfg = self.cfg
+        rng, cfg = _rng_state(), self.cfg   # validation keeps the training random streams as they were
         res = evaluate_model(core, self.val_data.videos, cfg.clip, str(self.device), cfg.flip_test, self.val_dets,
                              num_workers=cfg.num_workers, amp=self.amp_eval, protocol=cfg.protocol)
         _set_rng_state(rng)
@@ -305,7 +304,8 @@ class _TrainerEval:                 # validation during stage 2, and what each s
         row = {"stage": stage, "epoch": epoch, "step": step, "val_mAP": res.summary["Mean"],
                **{f"val_{k}": v for k, v in res.summary.items() if k != "Mean"}}
         self._log(row)
-        self.last_val = {"val_mAP": res.summary["Mean"], "step": step, **res.summary}
+        self.last_val = {"val_mAP": res.summary["Mean"], "step": step,
+                         "arithmetic": "bf16" if self.amp_eval else "fp32", **res.summary}
         if res.summary["Mean"] > best["val_mAP"]:
             best = {"val_mAP": res.summary["Mean"], "step": step, **{k: v for k, v in res.summary.items()}}
             if not self.cfg.lean_checkpoints:
