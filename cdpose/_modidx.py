@@ -356,6 +356,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'cdpose.predict': { 'cdpose.predict.DetectionProtocol': ('predict.html#detectionprotocol', 'cdpose/predict.py'),
                                 'cdpose.predict.DetectionProtocol.describe': ( 'predict.html#detectionprotocol.describe',
                                                                                'cdpose/predict.py'),
+                                'cdpose.predict._file_digest': ('predict.html#_file_digest', 'cdpose/predict.py'),
                                 'cdpose.predict._rank_world': ('predict.html#_rank_world', 'cdpose/predict.py'),
                                 'cdpose.predict.by_image': ('predict.html#by_image', 'cdpose/predict.py'),
                                 'cdpose.predict.evaluate_model': ('predict.html#evaluate_model', 'cdpose/predict.py'),

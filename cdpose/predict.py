@@ -5,7 +5,7 @@ on a split: what training validates with and what inference runs."""
 
 # %% ../nbs/09c_predict.ipynb #9c000003
 from __future__ import annotations
-import hashlib
+import functools, hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -189,6 +189,11 @@ def evaluate_predictions(videos, preds: dict[int, list[Person]]) -> "PoseTrackAP
     return evaluate_pckh(gt, pred)
 
 # %% ../nbs/09c_predict.ipynb #9c0d0a03
+@functools.lru_cache(maxsize=None)
+def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:
+    "A file's SHA-256, read once per process for each size and modification time (a split's frames, once per split)."
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
 def evaluation_digest(videos, detections: dict | None = None) -> str:
     """SHA-256 of all that `evaluate_model` reads from a split: per video in order, each frame's position, image bytes,
     persons (keypoints, boxes, head boxes, track ids), ignore regions and detected boxes with their scores. Two splits
@@ -200,7 +205,8 @@ def evaluation_digest(videos, detections: dict | None = None) -> str:
         h.update(f"video {len(v.frames)}".encode())
         for i, f in enumerate(v.frames):
             h.update(f"frame {f.index} {f.is_labeled} {len(f.persons)} {len(f.ignore_regions)}".encode())
-            h.update(hashlib.sha256(v.image_path(i).read_bytes()).digest())
+            st = v.image_path(i).stat()
+            h.update(_file_digest(str(v.image_path(i)), st.st_size, st.st_mtime_ns))
             for p in f.persons: h.update(f"person {p.track_id}".encode()); add(p.keypoints, p.bbox, p.head_box)
             add(*f.ignore_regions)
             dets = None if detections is None else detections.get(f.image_id, [])

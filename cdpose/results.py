@@ -13,8 +13,8 @@ import pandas as pd
 # %% auto #0
 __all__ = ['BENCHMARKS', 'WRITTEN_ENV', 'SEED_SUFFIX', 'loss_label', 'run_label', 'write_table', 'write_figure',
            'ExperimentError', 'reported_numbers', 'profile_label', 'dataset_label', 'table_notes', 'row_results',
-           'final_result', 'evaluation_label', 'evaluate_checkpoints', 'seed_rows', 'seed_spread', 'ablation_table',
-           'spread_note', 'budget_note']
+           'final_result', 'evaluation_label', 'seed_rows', 'seed_spread', 'ablation_table', 'spread_note',
+           'budget_note', 'evaluate_checkpoints']
 
 # %% ../nbs/13a_results.ipynb #d863a0d4
 def loss_label(loss) -> str:
@@ -148,29 +148,6 @@ def evaluation_label(site: dict, release: str, flip: bool, protocol=None, detect
             f"flip test {'on' if flip else 'off'}"
             + (f"; detected boxes: {(protocol or DetectionProtocol()).describe()}" if dets else ""))
 
-# %% ../nbs/13a_results.ipynb #3bc1e333
-def _evaluate_job(job: dict) -> dict:
-    "One job of `evaluate_checkpoints`: load the split, its boxes and the model, and evaluate (on `threads` threads)."
-    import torch
-    from cdpose.checkpoints import load_trained
-    from cdpose.dataset import load_detections, load_posetrack
-    from cdpose.predict import evaluate_model
-    if job.get("threads"): torch.set_num_threads(job["threads"])
-    val = load_posetrack(job["root"], "val", progress=False).videos
-    dets = load_detections(job["detections"], val) if job["detections"] else None
-    model = load_trained(job["checkpoint"], job["device"])[0]
-    return evaluate_model(model, val, job["clip"], job["device"], job["flip"], dets, protocol=job["protocol"]).summary
-
-def evaluate_checkpoints(jobs: list[dict], workers: int = 1) -> list[dict]:
-    """The mAP summary (Head ... Mean) of each job, in order: a dict of `checkpoint`, `root` (its validation split),
-    `detections` (a file, or "" for ground-truth boxes), `clip`, `flip`, `protocol` and `device`. With `workers` > 1,
-    that many processes evaluate side by side on one CPU thread each, as `cdpose tables` trains the smoke runs."""
-    if workers <= 1 or len(jobs) <= 1: return [_evaluate_job(j) for j in jobs]
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
-        return list(ex.map(_evaluate_job, [{**j, "threads": 1} for j in jobs]))
-
 # %% ../nbs/13a_results.ipynb #5eed0a01
 SEED_SUFFIX = " (seed+1)"       # rows.json names a row's second run `<row> (seed+1)`
 
@@ -222,3 +199,26 @@ def budget_note(runs_dir: str | Path, profile: str, seed: int) -> str:
     return (f"Every row trains stage 2 for {m['row_epochs']:g} epoch(s), the profile's full model for "
             f"{m['full_epochs']:g}: the rows compare components at one short budget, so their mAPs sit below the full "
             "model's in Tables 1-3." + s1)
+
+# %% ../nbs/13a_results.ipynb #3bc1e333
+def _evaluate_job(job: dict) -> dict:
+    "One job of `evaluate_checkpoints`: load the split, its boxes and the model, and evaluate (on `threads` threads)."
+    import torch
+    from cdpose.checkpoints import load_trained
+    from cdpose.dataset import load_detections, load_posetrack
+    from cdpose.predict import evaluate_model
+    if job.get("threads"): torch.set_num_threads(job["threads"])
+    val = load_posetrack(job["root"], "val", progress=False).videos
+    dets = load_detections(job["detections"], val) if job["detections"] else None
+    model = load_trained(job["checkpoint"], job["device"])[0]
+    return evaluate_model(model, val, job["clip"], job["device"], job["flip"], dets, protocol=job["protocol"]).summary
+
+def evaluate_checkpoints(jobs: list[dict], workers: int = 1) -> list[dict]:
+    """The mAP summary (Head ... Mean) of each job, in order: a dict of `checkpoint`, `root` (its validation split),
+    `detections` (a file, or "" for ground-truth boxes), `clip`, `flip`, `protocol` and `device`. With `workers` > 1,
+    that many processes evaluate side by side on one CPU thread each, as `cdpose tables` trains the smoke runs."""
+    if workers <= 1 or len(jobs) <= 1: return [_evaluate_job(j) for j in jobs]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
+        return list(ex.map(_evaluate_job, [{**j, "threads": 1} for j in jobs]))
