@@ -6,23 +6,18 @@ validation split (ground-truth boxes, fp32, the profile's flip setting) and writ
   python -m research.smoke_budget.budget --runs runs/tables/smoke_seed0 --work W1 W2 ...
 W holds the runs `stage1_seedS` (its own stage 1; else it used the tables' stage 1 of seed S) and `full_seedS`.
 """
-import argparse, json
+import argparse, functools, json
 from pathlib import Path
 
 import pandas as pd
 
-from cdpose.checkpoints import load_trained
+from cdpose.checkpoints import config_differences, load_trained
 from cdpose.dataset import load_posetrack
 from cdpose.predict import evaluate_model
 from cdpose.profiles import profile
 from cdpose.results import final_result
 
 ALLOWED = {"stage1.epochs", "stage2.epochs", "stage1_checkpoint"}     # what a variant may change
-
-def flat(d: dict, pre: str = "") -> dict:
-    "A nested configuration as dotted keys."
-    return {k2: v2 for k, v in d.items()
-            for k2, v2 in (flat(v, f"{pre}{k}.") if isinstance(v, dict) else {f"{pre}{k}": v}).items()}
 
 def tables_run(runs: Path, stage: str, seed: int) -> Path:
     return runs / "pt18" / (stage + ("" if seed == 0 else f"_seed{seed}"))
@@ -31,8 +26,7 @@ def check_variant(run: Path, like: Path) -> dict:
     "The run's configuration, after checking that it is `like`'s (a tables run) but for the epochs; else exit."
     mine = json.loads((run / "manifest.json").read_text())
     theirs = json.loads((like / "spec.json").read_text())["config"]
-    diff = {k for k in flat(mine["config"]).keys() | flat(theirs).keys()
-            if flat(mine["config"]).get(k) != flat(theirs).get(k)} - ALLOWED
+    diff = {line.split(":", 1)[0] for line in config_differences(theirs, mine["config"])} - ALLOWED
     if diff or mine["status"] != "finished":
         raise SystemExit(f"{run}: not a finished variant of {like} (differs in {sorted(diff)})")
     return mine
@@ -43,6 +37,7 @@ def evaluate(runs: Path, works: list[Path]) -> pd.DataFrame:
     root = site["releases"]["18"]["root"]
     val = load_posetrack(root, "val", progress=False).videos
     seeds = [m["seed"] for m in json.loads((runs / "models.json").read_text())["replicates"]["18"]]
+    @functools.cache                  # the tables' stage 1 serves two variants: evaluated once
     def mAP(ckpt: Path) -> float:
         r = final_result(ckpt, root, "", cfg.flip_test) or \
             evaluate_model(load_trained(ckpt, "cpu")[0], val, cfg.clip, "cpu", cfg.flip_test).summary
